@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Semantic rules for connectors, beyond what the JSON schema can say.
+
+Each rule has a stable id (SMTPnnn), documented in docs/rules.md. A rule sees one
+connector that may be only partly valid (its schema errors are reported separately), so
+every rule checks the types it relies on and stays silent where it cannot judge.
+
+Private to the collection: may change without notice. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.mailops.smtp.plugins.module_utils._model import (
+    IMPLICIT_TLS_PORTS,
+    STARTTLS_PORTS,
+    default_port,
+    is_ip,
+    is_loopback,
+)
+
+ERROR = "error"
+WARNING = "warning"
+
+# id -> (severity, title). Schema rules (SMTP0xx) first, semantic rules (SMTP1xx) after.
+RULES = {
+    "SMTP001": (ERROR, "Unknown field"),
+    "SMTP002": (ERROR, "Required field missing"),
+    "SMTP003": (ERROR, "Wrong type"),
+    "SMTP004": (ERROR, "Value out of range"),
+    "SMTP005": (ERROR, "Value not among the allowed choices"),
+    "SMTP006": (ERROR, "Value has the wrong syntax"),
+    "SMTP007": (ERROR, "Duplicate list items"),
+    "SMTP101": (ERROR, "Port and security mode do not match"),
+    "SMTP102": (ERROR, "Credentials could travel in clear text"),
+    "SMTP103": (WARNING, "Certificate verification disabled"),
+    "SMTP104": (ERROR, "Sender is not a valid mailbox"),
+    "SMTP105": (ERROR, "Line break or control character in a header value"),
+    "SMTP106": (WARNING, "Sender domain differs from the login's domain"),
+    "SMTP107": (ERROR, "Sender uses a forbidden domain"),
+    "SMTP108": (ERROR, "Duplicate connector name"),
+    "SMTP109": (ERROR, "Test sender purpose not declared"),
+    "SMTP110": (ERROR, "Test recipient is not a valid address"),
+    "SMTP111": (ERROR, "Reply-To is not none, sender or a valid mailbox"),
+    "SMTP112": (WARNING, "starttls set for a security mode that ignores it"),
+    "SMTP113": (WARNING, "TLS settings on a connector without TLS"),
+    "SMTP114": (WARNING, "IP address host verified without tls.server_name"),
+    "SMTP115": (WARNING, "Webhook URL is not HTTPS"),
+    "SMTP116": (WARNING, "Authenticated submission on port 25"),
+}
+
+# RFC 5322 atext plus any non-ASCII character (RFC 6532, internationalized addresses).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
+_DOT_ATOM = _ATEXT + r"+(?:\." + _ATEXT + r"+)*"
+_QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
+_LABEL = r"(?:[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\-\u0080-\U0010ffff]{0,61}[A-Za-z0-9\u0080-\U0010ffff])?)"
+_DOMAIN = r"(?:" + _LABEL + r"(?:\." + _LABEL + r")*|\[[^\[\]\\\r\n]+\])"
+_ADDR_SPEC = re.compile(r"^(?P<local>" + _DOT_ATOM + r"|" + _QUOTED + r")@(?P<domain>" + _DOMAIN + r")$")
+_WORD = r"(?:" + _ATEXT + r"+|" + _QUOTED + r")"
+# A display name: words separated by white space; '.' tolerated as in "John Q. Public" (obs-phrase).
+_PHRASE = re.compile(r"^" + _WORD + r"(?:[ \t]*(?:" + _WORD + r"|\.))*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def parse_mailbox(text):
+    """Parse an RFC 5322 mailbox ("Name" <local@domain> or local@domain).
+
+    Returns (display_name, local, domain) or raises ValueError with a reason a person understands.
+    """
+    if not isinstance(text, str):
+        raise ValueError("is not a string")
+    value = text.strip()
+    if not value:
+        raise ValueError("is empty")
+    name = None
+    if value.endswith(">") and "<" in value:
+        lt = value.rfind("<")
+        name = value[:lt].strip()
+        addr = value[lt + 1:-1].strip()
+        if not addr:
+            raise ValueError("has an empty address between < and >")
+        if name and not _PHRASE.match(name):
+            raise ValueError("has a display name that must be quoted (use \"Name\" <address>)")
+    elif "<" in value or ">" in value:
+        raise ValueError("has unbalanced angle brackets")
+    else:
+        addr = value
+    if addr.count("@") == 0:
+        raise ValueError("has no @ between local part and domain")
+    match = _ADDR_SPEC.match(addr)
+    if not match:
+        raise ValueError("is not local-part@domain (RFC 5322 addr-spec)")
+    local, domain = match.group("local"), match.group("domain")
+    if len(local) > 64:
+        raise ValueError("has a local part longer than 64 characters")
+    if len(addr) > 254:
+        raise ValueError("is longer than 254 characters")
+    return name, local, domain
+
+
+def mailbox_domain(text):
+    """Lower-cased domain of a mailbox, or None when it does not parse."""
+    try:
+        return parse_mailbox(text)[2].lower().rstrip(".")
+    except ValueError:
+        return None
+
+
+def _domain_matches(domain, forbidden):
+    domain = domain.lower().rstrip(".")
+    forbidden = str(forbidden).lower().strip().lstrip("@").rstrip(".")
+    return bool(forbidden) and (domain == forbidden or domain.endswith("." + forbidden))
+
+
+class Finding(dict):
+    """One problem: rule, severity, connector, path (JSON pointer), message."""
+
+    def __init__(self, rule, connector, path, message, severity=None):
+        super(Finding, self).__init__(
+            rule=rule,
+            severity=severity or RULES[rule][0],
+            connector=connector,
+            path=path,
+            message=message,
+        )
+
+
+def pointer(*parts):
+    """JSON pointer (RFC 6901) from path parts."""
+    out = []
+    for part in parts:
+        out.append(str(part).replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(out) if out else ""
+
+
+def _obj(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _show(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def connector_rules(conn, index, label, forbidden_sender_domains=()):
+    """Semantic findings for one connector at list position index."""
+    if not isinstance(conn, dict):
+        return []
+    found = []
+    base = (index,)
+
+    def add(rule, parts, message, severity=None):
+        found.append(Finding(rule, label, pointer(*(base + tuple(parts))), message, severity))
+
+    security = conn.get("security", "starttls")
+    security = security if security in ("none", "starttls", "tls") else None
+    port = conn.get("port")
+    port = port if isinstance(port, int) and not isinstance(port, bool) else None
+    starttls = conn.get("starttls")
+    tls = _obj(conn.get("tls"))
+    auth = conn.get("auth")
+    host = conn.get("host") if isinstance(conn.get("host"), str) else None
+
+    # SMTP101: the classic implicit-TLS / STARTTLS port mix-up.
+    if security and port is not None and conn.get("port_mismatch_ok") is not True:
+        if security == "starttls" and port in IMPLICIT_TLS_PORTS:
+            add("SMTP101", ["port"], "port %d speaks implicit TLS, but security is starttls: the client would wait for a "
+                "greeting that never comes (\"timed out waiting for greeting\"). Use security: tls with port 465, or "
+                "port 587 with starttls; set port_mismatch_ok: true if this server really differs." % port)
+        elif security == "tls" and port in STARTTLS_PORTS:
+            add("SMTP101", ["port"], "port %d speaks plain SMTP with STARTTLS, but security is tls: the TLS handshake "
+                "would fail (\"wrong version number\"). Use security: starttls with port %d, or port 465 with tls; set "
+                "port_mismatch_ok: true if this server really differs." % (port, port))
+
+    # SMTP102: credentials over a link that may be unencrypted.
+    if isinstance(auth, dict) and host and not is_loopback(host) and conn.get("allow_plaintext_auth") is not True:
+        if security == "none":
+            add("SMTP102", ["auth"], "auth is set but security is none: the password would cross the network in clear "
+                "text to %s. Use security: starttls (port 587) or tls (port 465), or set allow_plaintext_auth: true "
+                "for a trusted private network." % host)
+        elif security == "starttls" and starttls == "opportunistic":
+            add("SMTP102", ["starttls"], "auth is set with starttls: opportunistic: if STARTTLS is missing or stripped, "
+                "the password is sent in clear text to %s. Use starttls: required, or set allow_plaintext_auth: true." % host)
+
+    # SMTP103: verification off.
+    if tls.get("verify") is False and security in ("starttls", "tls"):
+        add("SMTP103", ["tls", "verify"], "tls.verify is false: any certificate is accepted, so a man in the middle can "
+            "read the password and the mail. Prefer tls.ca_file for a private CA.")
+
+    # SMTP112/113: settings that the chosen mode ignores.
+    if "starttls" in conn and security in ("none", "tls"):
+        add("SMTP112", ["starttls"], "starttls is ignored when security is %s; it only applies to security: starttls." % security)
+    if security == "none" and tls:
+        add("SMTP113", ["tls"], "tls settings are ignored when security is none; the link is not encrypted.")
+
+    # SMTP114: IP literal verified without a name to check.
+    if host and is_ip(host) and security in ("starttls", "tls") and tls.get("verify") is not False \
+            and not tls.get("server_name"):
+        add("SMTP114", ["host"], "host %s is an IP address and tls.server_name is not set: verification only passes if "
+            "the certificate lists this IP address. Set tls.server_name to the name in the certificate." % host)
+
+    # SMTP116: port 25 is for relay between MTAs and is often blocked outbound.
+    if port == 25 and isinstance(auth, dict) and host and not is_loopback(host):
+        add("SMTP116", ["port"], "authenticated submission on port 25: many networks and hosting providers block port 25 "
+            "outbound. Use 587 (starttls) or 465 (tls) if the provider offers them.")
+
+    # Header values: senders, reply_to, test recipients.
+    senders = conn.get("senders")
+    username = _obj(auth).get("username")
+    login_domain = mailbox_domain(username) if isinstance(username, str) and "@" in username else None
+    forbidden = [d for d in (forbidden_sender_domains or []) if isinstance(d, str) and d.strip()]
+    if isinstance(senders, dict):
+        for purpose, value in senders.items():
+            if not isinstance(value, str):
+                continue
+            parts = ["senders", purpose]
+            if _CONTROL.search(value):
+                add("SMTP105", parts, "senders.%s contains a line break or control character; header values must be one "
+                    "line (a CR/LF here could inject headers)." % purpose)
+                continue
+            try:
+                parse_mailbox(value)
+            except ValueError as exc:
+                add("SMTP104", parts, "senders.%s %s; expected a mailbox like '\"Example District\" "
+                    "<noreply@example.org>' or noreply@example.org (got %s)." % (purpose, exc, _show(value)))
+                continue
+            domain = mailbox_domain(value)
+            for bad in forbidden:
+                if _domain_matches(domain, bad):
+                    add("SMTP107", parts, "senders.%s uses domain %s, which is forbidden (%s): recipients would think the "
+                        "mail comes from that organisation. Use an address of your own domain."
+                        % (purpose, domain, bad), severity=ERROR if purpose == "default" else WARNING)
+                    break
+            if login_domain and domain and domain != login_domain:
+                add("SMTP106", parts, "senders.%s uses domain %s but auth.username is in %s: many servers refuse to send "
+                    "as another domain (Use Reply-To for the user's address, or authorize the domain on the server)."
+                    % (purpose, domain, login_domain))
+        test = _obj(conn.get("test"))
+        sender = test.get("sender", "default")
+        if isinstance(sender, str) and sender not in senders:
+            add("SMTP109", ["test", "sender"], "test.sender is %s but senders has no such purpose; use one of: %s."
+                % (_show(sender), ", ".join(sorted(str(k) for k in senders))))
+
+    reply_to = conn.get("reply_to")
+    if isinstance(reply_to, str) and reply_to not in ("none", "sender"):
+        if _CONTROL.search(reply_to):
+            add("SMTP105", ["reply_to"], "reply_to contains a line break or control character; header values must be one line.")
+        else:
+            try:
+                parse_mailbox(reply_to)
+            except ValueError as exc:
+                add("SMTP111", ["reply_to"], "reply_to %s; use none, sender (the acting user's address) or a mailbox "
+                    "like replies@example.org (got %s)." % (exc, _show(reply_to)))
+
+    recipients = _obj(conn.get("test")).get("to")
+    if isinstance(recipients, list):
+        for i, rcpt in enumerate(recipients):
+            if not isinstance(rcpt, str):
+                continue
+            if _CONTROL.search(rcpt):
+                add("SMTP105", ["test", "to", i], "test.to[%d] contains a line break or control character." % i)
+                continue
+            try:
+                name, _local, _domain = parse_mailbox(rcpt)
+            except ValueError as exc:
+                add("SMTP110", ["test", "to", i], "test.to[%d] %s; expected an address like mail-tests@example.org (got %s)."
+                    % (i, exc, _show(rcpt)))
+                continue
+            if name is not None:
+                add("SMTP110", ["test", "to", i], "test.to[%d] must be a bare address without display name or angle "
+                    "brackets, like mail-tests@example.org (got %s)." % (i, _show(rcpt)))
+
+    webhook = conn.get("webhook_url")
+    if isinstance(webhook, str) and webhook.lower().startswith("http://"):
+        add("SMTP115", ["webhook_url"], "webhook_url uses http: events (and any token in the URL) travel unencrypted. Use https.")
+    return found
+
+
+def list_rules(connectors):
+    """Findings that concern the list as a whole (duplicate names)."""
+    found = []
+    seen = {}
+    for index, conn in enumerate(connectors):
+        if not isinstance(conn, dict) or not isinstance(conn.get("name"), str):
+            continue
+        name = conn["name"]
+        if name in seen:
+            found.append(Finding("SMTP108", name, pointer(index, "name"), "name %s is already used by the connector at "
+                                 "position %d; names must be unique within one host's list." % (_show(name), seen[name])))
+        else:
+            seen[name] = index
+    return found
+
+
+def effective_port(conn):
+    """Port a connector will really use (explicit, or the default for its security mode)."""
+    port = conn.get("port")
+    return port if isinstance(port, int) else default_port(conn.get("security", "starttls"))

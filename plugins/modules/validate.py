@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The work is done by the action plugin plugins/action/validate.py on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: validate
+short_description: Validate declared SMTP connectors against the schema and the semantic rules
+version_added: 0.1.0
+description:
+  - Checks a list of SMTP connectors (the C(smtp_connectors) model of this collection) against the JSON schema
+    C(schemas/connector.schema.json) and the semantic rules documented in the collection's C(docs/rules.md).
+  - Reports B(all) problems in one run, each with a stable rule id (C(SMTP001) ...), the connector name, a JSON
+    pointer to the field, and a message saying what is wrong and what would be valid.
+  - Runs entirely on the controller. It never connects to the target host and needs no Python packages there;
+    the controller needs the C(jsonschema) library.
+  - Values of secret fields (such as C(auth.password)) and of unknown fields are never repeated in any message.
+author:
+  - mailops.smtp maintainers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
+  - mailops.smtp.connector
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: Validation changes nothing, so it runs the same way in check mode.
+  connection:
+    support: none
+  delegation:
+    support: none
+    details: It always runs on the controller; delegation has no effect.
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+options:
+  forbidden_sender_domains:
+    description:
+      - Domains that C(senders.default) must not use (exact domain or any subdomain), for example the domain of the
+        software vendor, so that recipients do not take mail for the vendor's.
+      - A forbidden domain in another sender purpose is reported as a warning.
+    type: list
+    elements: str
+    default: []
+  fail_on:
+    description:
+      - C(error) fails the task when any error is found; C(warning) fails it on errors or warnings; C(never) only
+        reports (use it to collect results, for example for a report across hosts).
+    type: str
+    choices: [error, warning, never]
+    default: error
+notes:
+  - The problems are listed in the failure message, one per C(|)-separated part, so they are readable without C(-v);
+    the first 20 are listed there and all of them are returned in RV(errors) and RV(findings).
+  - To validate the C(smtp_connectors) of every host of an inventory, use the playbook
+    C(mailops.smtp.validate_environment).
+seealso:
+  - module: mailops.smtp.connector
+  - module: mailops.smtp.probe
+'''
+
+EXAMPLES = r'''
+- name: Validate the connectors declared for this host
+  mailops.smtp.validate:
+    connectors: "{{ smtp_connectors }}"
+
+- name: Forbid the vendor's domain in From addresses and fail on warnings too
+  mailops.smtp.validate:
+    connectors: "{{ smtp_connectors }}"
+    forbidden_sender_domains:
+      - infinitecampus.com
+    fail_on: warning
+
+- name: Collect findings without failing, for a report
+  mailops.smtp.validate:
+    connectors:
+      - name: district-relay
+        host: smtp.example.org
+        port: 587
+        security: starttls
+        auth:
+          username: mailer@example.org
+          password: "{{ vault_smtp_password }}"
+        senders:
+          default: '"Example District" <noreply@example.org>'
+    fail_on: never
+  register: smtp_validation
+
+- name: Show what is wrong
+  ansible.builtin.debug:
+    msg: "{{ smtp_validation.findings | map(attribute='message') | list }}"
+'''
+
+RETURN = r'''
+valid:
+  description: True when no error was found (warnings do not make a connector list invalid).
+  returned: always
+  type: bool
+  sample: false
+errors:
+  description: Every error found.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: Stable rule id, documented in docs/rules.md.
+      type: str
+      sample: SMTP101
+    severity:
+      description: C(error).
+      type: str
+      sample: error
+    connector:
+      description: Name of the connector, or C(#N) (its position) when it has no usable name.
+      type: str
+      sample: district-relay
+    path:
+      description: JSON pointer (RFC 6901) to the field in the C(connectors) list.
+      type: str
+      sample: /0/port
+    message:
+      description: What is wrong and what would be valid.
+      type: str
+      sample: "port 465 speaks implicit TLS, but security is starttls: ..."
+warnings:
+  description:
+    - "Every warning as a line of text C(RULE CONNECTOR POINTER: MESSAGE). Ansible also prints these as C([WARNING])
+      lines. The same warnings, structured, are in RV(findings)." 
+  returned: when there are warnings
+  type: list
+  elements: str
+  sample: ["SMTP103 district-relay /0/tls/verify: tls.verify is false: any certificate is accepted, ..."]
+findings:
+  description: Every problem, errors first, each with the keys of RV(errors) and C(severity) C(error) or C(warning).
+  returned: always
+  type: list
+  elements: dict
+connector_names:
+  description: Name of each connector in input order (C(#N) for one without a usable name).
+  returned: always
+  type: list
+  elements: str
+  sample: ["district-relay", "fax"]
+summary:
+  description: Counts of connectors, errors and warnings.
+  returned: always
+  type: dict
+  sample: {"connectors": 2, "errors": 1, "warnings": 1}
+msg:
+  description: One-line summary; on failure it lists the problems.
+  returned: always
+  type: str
+'''

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.mailops.smtp.plugins.module_utils._model import connector_label
@@ -15,10 +16,10 @@ from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
     validate_connectors,
 )
 
-ARGUMENT_SPEC = {
-    # raw, not list/dict: a wrong shape is reported by the validator with its JSON pointer,
-    # together with every other problem, instead of stopping at the first type error.
-    "connectors": {"type": "raw", "required": True},
+# 'connectors' is not in the spec: its shape is checked by the validator itself, which reports
+# a wrong shape with its JSON pointer together with every other problem (and Ansible's spec
+# validator would spend most of the task walking a large list it cannot judge anyway).
+OPTIONS_SPEC = {
     "forbidden_sender_domains": {"type": "list", "elements": "str", "default": []},
     "fail_on": {"type": "str", "default": "error", "choices": ["error", "warning", "never"]},
 }
@@ -34,7 +35,17 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         result["changed"] = False
-        _spec, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        task_args = dict(self._task.args)
+        if "connectors" not in task_args:
+            result.update(failed=True, msg="missing required argument: connectors (the list of connectors to validate)")
+            return result
+        connectors_arg = task_args.pop("connectors")
+        checked = ArgumentSpecValidator(OPTIONS_SPEC).validate(task_args)
+        if checked.error_messages:
+            result.update(failed=True, msg="; ".join(checked.error_messages))
+            return result
+        args = checked.validated_parameters
+        args["connectors"] = connectors_arg
         if not HAS_JSONSCHEMA:
             result.update(failed=True, msg="mailops.smtp.validate needs the Python library jsonschema on the "
                           "controller: pip install 'jsonschema>=4.18' (or pip install -r requirements.txt of the collection)")
@@ -48,7 +59,7 @@ class ActionModule(ActionBase):
             # Ansible turns every item under 'warnings' into a string and prints it as a
             # [WARNING] line, so warnings are returned as readable lines there, and every
             # problem, structured and with its severity, under 'findings'.
-            warnings=format_findings({"warnings": report["warnings"]}, with_level=False),
+            warnings=format_findings({"warnings": report["warnings"]}, limit=MSG_LIMIT, with_level=False),
             findings=report["errors"] + report["warnings"],
             connector_names=[connector_label(c, i) for i, c in enumerate(connectors)],
             summary={"connectors": count, "errors": len(report["errors"]), "warnings": len(report["warnings"])},

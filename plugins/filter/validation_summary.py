@@ -16,7 +16,7 @@ description:
   - A host whose validation did not run (for example because a variable was undefined) counts as an error.
   - Used by the playbook C(mailops.smtp.validate_environment); usable on its own.
 author:
-  - mailops.smtp maintainers
+  - mailops.smtp maintainers (@mailops)
 options:
   _input:
     description: A mapping of host name to the registered result of M(mailops.smtp.validate) for that host.
@@ -73,6 +73,12 @@ def _problem_line(level, host, item):
                                    item.get("message"))
 
 
+def _position(path):
+    """List position a JSON pointer starts with (/3/port -> 3), None for the list itself."""
+    head = str(path or "").split("/")[1:2]
+    return int(head[0]) if head and head[0].isdigit() else None
+
+
 def validation_summary(results, suite_name="mailops.smtp.validate"):
     if not isinstance(results, dict):
         raise AnsibleFilterError("validation_summary expects a mapping of host name to a mailops.smtp.validate result")
@@ -90,19 +96,26 @@ def validation_summary(results, suite_name="mailops.smtp.validate"):
         names = list(res.get("connector_names") or [])
         findings = res.get("findings") or []
         totals["connectors"] += len(names)
-        by_connector = {}
+        # Findings belong to the connector at the list position their JSON pointer starts with,
+        # so two connectors with the same (duplicate) name still get their own testcase.
+        by_index = {}
         for item in findings:
             level = "ERROR" if item.get("severity") == "error" else "WARNING"
             totals["errors" if level == "ERROR" else "warnings"] += 1
             lines.append(_problem_line(level, host, item))
-            by_connector.setdefault(item.get("connector"), []).append((level, item))
-        for name in names + sorted(n for n in by_connector if n not in names and n is not None):
-            items = by_connector.get(name, [])
+            by_index.setdefault(_position(item.get("path")), []).append((level, item))
+        for index, name in enumerate(names):
+            items = by_index.get(index, [])
+            label = name if names.count(name) == 1 else "%s (#%d)" % (name, index)
             failures = ["%s %s %s: %s" % (i.get("rule"), name, i.get("path") or "/", i.get("message"))
                         for lvl, i in items if lvl == "ERROR"]
             output = "\n".join("WARNING %s %s: %s" % (i.get("rule"), i.get("path") or "/", i.get("message"))
                                for lvl, i in items if lvl == "WARNING")
-            cases.append({"classname": host, "name": name, "failures": failures, "output": output})
+            cases.append({"classname": host, "name": label, "failures": failures, "output": output})
+        if by_index.get(None):
+            cases.append({"classname": host, "name": "(connector list)",
+                          "failures": ["%s %s: %s" % (i.get("rule"), i.get("path") or "/", i.get("message"))
+                                       for _lvl, i in by_index[None]]})
         if not names and not findings:
             cases.append({"classname": host, "name": "(no connectors)", "failures": [],
                           "skipped": "the host declares no smtp_connectors"})

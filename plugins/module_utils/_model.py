@@ -35,8 +35,7 @@ def _walk_secret_paths(schema, prefix):
         if prop.get("x-secret"):
             yield path
         if prop.get("type") == "object":
-            for sub in _walk_secret_paths(prop, path):
-                yield sub
+            yield from _walk_secret_paths(prop, path)
 
 
 SECRET_PATHS = tuple(_walk_secret_paths(CONNECTOR_SCHEMA, ()))

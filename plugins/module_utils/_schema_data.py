@@ -8,240 +8,333 @@
 
 from __future__ import annotations
 
-CONNECTOR_SCHEMA = {'$schema': 'https://json-schema.org/draft/2020-12/schema',
- '$id': 'https://mailops.example/schemas/connector.schema.json',
- 'title': 'SMTP connector',
- 'description': 'One vendor-neutral description of how an application or host sends mail: where it '
-                'connects, how the link is secured, how it authenticates, which From addresses it '
-                'uses and how it paces delivery. Fields marked x-secret are never printed by any '
-                'plugin.',
- 'type': 'object',
- 'additionalProperties': False,
- 'required': ['name', 'host', 'senders'],
- 'properties': {'name': {'description': "Identifier of the connector, unique within one host's "
-                                        "list. Lower-case letters, digits, '_', '.' and '-', "
-                                        'starting with a letter or digit, at most 63 characters.',
-                         'type': 'string',
-                         'pattern': '^[a-z0-9][a-z0-9_.-]{0,62}$'},
-                'description': {'description': 'Free text for humans: what this connector is for. '
-                                               'Not written into any header.',
-                                'type': 'string',
-                                'maxLength': 500},
-                'host': {'description': 'SMTP server to connect to: a DNS name (smtp.example.org) '
-                                        'or an IP address literal (192.0.2.10, 2001:db8::25).',
-                         'type': 'string',
-                         'minLength': 1,
-                         'maxLength': 253,
-                         'pattern': '^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?|[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$'},
-                'port': {'description': 'TCP port. Default 25 for security none or starttls, 465 '
-                                        'for tls. Submission with STARTTLS is usually 587.',
-                         'type': 'integer',
-                         'minimum': 1,
-                         'maximum': 65535,
-                         'x-default-from': 'security'},
-                'security': {'description': 'How the link is encrypted: none (clear text), '
-                                            'starttls (connect in clear text, then upgrade with '
-                                            'STARTTLS), tls (implicit TLS from the first byte, '
-                                            'also called SMTPS).',
-                             'type': 'string',
-                             'enum': ['none', 'starttls', 'tls'],
-                             'default': 'starttls'},
-                'starttls': {'description': 'With security starttls: required (no STARTTLS or a '
-                                            'failed handshake ends the session) or opportunistic '
-                                            '(falls back to clear text when the server does not '
-                                            'offer STARTTLS). Ignored for other security modes.',
-                             'type': 'string',
-                             'enum': ['opportunistic', 'required'],
-                             'default': 'required'},
-                'tls': {'description': 'Certificate verification and protocol settings for '
-                                       'starttls and tls.',
-                        'type': 'object',
-                        'additionalProperties': False,
-                        'properties': {'verify': {'description': 'Verify the server certificate '
-                                                                 'chain and name. Turning it off '
-                                                                 'must be explicit and is always '
-                                                                 'reported as a warning.',
-                                                  'type': 'boolean',
-                                                  'default': True},
-                                       'ca_file': {'description': 'Absolute path of a PEM bundle '
-                                                                  'of CA certificates to trust '
-                                                                  'instead of the system store (a '
-                                                                  'private CA).',
-                                                   'type': 'string',
-                                                   'pattern': '^/[^\\x00\\r\\n]*$',
-                                                   'maxLength': 4096},
-                                       'server_name': {'description': 'Name to verify in the '
-                                                                      'certificate and send as '
-                                                                      'SNI, needed when host is an '
-                                                                      'IP address.',
-                                                       'type': 'string',
-                                                       'maxLength': 253,
-                                                       'pattern': '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?$'},
-                                       'min_version': {'description': 'Lowest TLS protocol version '
-                                                                      'accepted.',
-                                                       'type': 'string',
-                                                       'enum': ['1.2', '1.3'],
-                                                       'default': '1.2'}}},
-                'timeout': {'description': 'Seconds to wait for the server at each step (connect, '
-                                           'greeting, each reply) before the attempt counts as '
-                                           'failed.',
-                            'type': 'integer',
-                            'minimum': 1,
-                            'maximum': 300,
-                            'default': 30},
-                'auth': {'description': 'SMTP authentication. Omit it for a server that accepts '
-                                        'mail without authentication.',
-                         'type': 'object',
-                         'additionalProperties': False,
-                         'required': ['username', 'password'],
-                         'properties': {'username': {'description': 'Login name, often the mailbox '
-                                                                    'address.',
-                                                     'type': 'string',
-                                                     'minLength': 1,
-                                                     'maxLength': 320},
-                                        'password': {'description': 'Password or app password. '
-                                                                    'Secret: never printed; drift '
-                                                                    'is reported only as changed '
-                                                                    'or unchanged.',
-                                                     'type': 'string',
-                                                     'minLength': 1,
-                                                     'maxLength': 4096,
-                                                     'x-secret': True},
-                                        'mechanisms': {'description': 'SASL mechanisms to try, in '
-                                                                      'order of preference. '
-                                                                      'Default: the strongest the '
-                                                                      'server offers among PLAIN, '
-                                                                      'LOGIN and CRAM-MD5.',
-                                                       'type': 'array',
-                                                       'minItems': 1,
-                                                       'uniqueItems': True,
-                                                       'items': {'type': 'string',
-                                                                 'enum': ['PLAIN',
-                                                                          'LOGIN',
-                                                                          'CRAM-MD5']}}}},
-                'senders': {'description': 'From addresses by purpose (default, portal, gradebook, '
-                                           'messaging, ...). Each value is an RFC 5322 mailbox, '
-                                           'optionally with a display name: \'"Example District" '
-                                           "<noreply@example.org>'. The purpose default is "
-                                           'required.',
-                            'type': 'object',
-                            'required': ['default'],
-                            'minProperties': 1,
-                            'maxProperties': 50,
-                            'propertyNames': {'pattern': '^[a-z][a-z0-9_]{0,31}$'},
-                            'additionalProperties': {'type': 'string',
-                                                     'minLength': 3,
-                                                     'maxLength': 998}},
-                'reply_to': {'description': 'Reply-To header: none (no header), sender (the '
-                                            'address of the user who acts, e.g. the teacher), or a '
-                                            'fixed mailbox.',
-                             'type': 'string',
-                             'minLength': 1,
-                             'maxLength': 998,
-                             'default': 'none'},
-                'display_name_from_user': {'description': "Use the acting user's display name as "
-                                                          'the display name of the From header.',
-                                           'type': 'boolean',
-                                           'default': False},
-                'always_send_as_default': {'description': 'Send as senders.default even when a '
-                                                          'user sends (for servers that only send '
-                                                          'as the authenticated mailbox). When '
-                                                          "false, a user's own address may be used "
-                                                          'as sender.',
-                                           'type': 'boolean',
-                                           'default': False},
-                'allow_custom_sender': {'description': 'Allow users to type their own sender '
-                                                       'address on templates.',
-                                        'type': 'boolean',
-                                        'default': False},
-                'delivery': {'description': 'Retry and pacing policy of the sending application.',
-                             'type': 'object',
-                             'additionalProperties': False,
-                             'properties': {'retry_interval_minutes': {'description': 'Minutes '
-                                                                                      'between a '
-                                                                                      'failed '
-                                                                                      'delivery '
-                                                                                      'attempt and '
-                                                                                      'the next '
-                                                                                      'one.',
-                                                                       'type': 'integer',
-                                                                       'minimum': 1,
-                                                                       'maximum': 1440,
-                                                                       'default': 5},
-                                            'max_errors': {'description': 'Failed attempts before '
-                                                                          'a message is cancelled.',
-                                                           'type': 'integer',
-                                                           'minimum': 1,
-                                                           'maximum': 1000,
-                                                           'default': 10},
-                                            'throttle_per_second': {'description': 'Most messages '
-                                                                                   'handed to the '
-                                                                                   'server per '
-                                                                                   'second, 1 to '
-                                                                                   '999. Omit for '
-                                                                                   'no limit.',
-                                                                    'type': 'integer',
-                                                                    'minimum': 1,
-                                                                    'maximum': 999}}},
-                'attachments': {'description': 'Attachment policy.',
-                                'type': 'object',
-                                'additionalProperties': False,
-                                'properties': {'allowed': {'description': 'Users may attach files.',
-                                                           'type': 'boolean',
-                                                           'default': True},
-                                               'max_size_mb': {'description': 'Largest attachment '
-                                                                              'in megabytes, 0 to '
-                                                                              '100 (fractions '
-                                                                              'allowed, e.g. 1.3).',
-                                                               'type': 'number',
-                                                               'minimum': 0,
-                                                               'maximum': 100,
-                                                               'default': 25},
-                                               'as_url': {'description': 'Replace attachments by a '
-                                                                         'download link.',
-                                                          'type': 'boolean',
-                                                          'default': False}}},
-                'mime_strict': {'description': 'Strict RFC 822 address parsing; when false, '
-                                               'illegal addresses that occur in real messages are '
-                                               'tolerated.',
-                                'type': 'boolean',
-                                'default': True},
-                'webhook_url': {'description': 'Optional provider event webhook (deliveries, '
-                                               'bounces, complaints), an http or https URL.',
-                                'type': 'string',
-                                'maxLength': 2048,
-                                'pattern': '^https?://[^\\s/?#]+[^\\s]*$'},
-                'suppressions_file': {'description': 'Absolute path of a file of addresses never '
-                                                     'sent to, one per line.',
-                                      'type': 'string',
-                                      'maxLength': 4096,
-                                      'pattern': '^/[^\\x00\\r\\n]*$'},
-                'test': {'description': 'What a connector test sends by default.',
-                         'type': 'object',
-                         'additionalProperties': False,
-                         'required': ['to'],
-                         'properties': {'to': {'description': 'Recipient addresses of test '
-                                                              'messages.',
-                                               'type': 'array',
-                                               'minItems': 1,
-                                               'maxItems': 50,
-                                               'uniqueItems': True,
-                                               'items': {'type': 'string',
-                                                         'minLength': 3,
-                                                         'maxLength': 320}},
-                                        'sender': {'description': 'Which senders purpose the test '
-                                                                  'sends as.',
-                                                   'type': 'string',
-                                                   'pattern': '^[a-z][a-z0-9_]{0,31}$',
-                                                   'default': 'default'}}},
-                'port_mismatch_ok': {'description': 'Accept a port that usually speaks the other '
-                                                    'TLS mode (465 with starttls, 25 or 587 with '
-                                                    'tls) without an error.',
-                                     'type': 'boolean',
-                                     'default': False},
-                'allow_plaintext_auth': {'description': 'Accept sending credentials over a link '
-                                                        'that may be unencrypted (security none, '
-                                                        'or starttls opportunistic) to a host that '
-                                                        'is not loopback.',
-                                         'type': 'boolean',
-                                         'default': False}}}
+CONNECTOR_SCHEMA = {
+    '$schema': 'https://json-schema.org/draft/2020-12/schema',
+    '$id': 'https://mailops.example/schemas/connector.schema.json',
+    'title': 'SMTP connector',
+    'description': (
+        'One vendor-neutral description of how an application or host sends mail: where '
+        'it connects, how the link is secured, how it authenticates, which From '
+        'addresses it uses and how it paces delivery. Fields marked x-secret are never '
+        'printed by any plugin.'
+    ),
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['name', 'host', 'senders'],
+    'properties': {
+        'name': {
+            'description': (
+                "Identifier of the connector, unique within one host's list. Lower-case letters, "
+                "digits, '_', '.' and '-', starting with a letter or digit, at most 63 "
+                'characters.'
+            ),
+            'type': 'string',
+            'pattern': '^[a-z0-9][a-z0-9_.-]{0,62}$',
+        },
+        'description': {
+            'description': 'Free text for humans: what this connector is for. Not written into any header.',
+            'type': 'string',
+            'maxLength': 500,
+        },
+        'host': {
+            'description': (
+                'SMTP server to connect to: a DNS name (smtp.example.org) or an IP address '
+                'literal (192.0.2.10, 2001:db8::25).'
+            ),
+            'type': 'string',
+            'minLength': 1,
+            'maxLength': 253,
+            'pattern': (
+                '^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A'
+                '-Za-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?|[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]'
+                '*:[0-9A-Fa-f:.]*)$'
+            ),
+        },
+        'port': {
+            'description': (
+                'TCP port. Default 25 for security none or starttls, 465 for tls. Submission '
+                'with STARTTLS is usually 587.'
+            ),
+            'type': 'integer',
+            'minimum': 1,
+            'maximum': 65535,
+            'x-default-from': 'security',
+        },
+        'security': {
+            'description': (
+                'How the link is encrypted: none (clear text), starttls (connect in clear text, '
+                'then upgrade with STARTTLS), tls (implicit TLS from the first byte, also called '
+                'SMTPS).'
+            ),
+            'type': 'string',
+            'enum': ['none', 'starttls', 'tls'],
+            'default': 'starttls',
+        },
+        'starttls': {
+            'description': (
+                'With security starttls: required (no STARTTLS or a failed handshake ends the '
+                'session) or opportunistic (falls back to clear text when the server does not '
+                'offer STARTTLS). Ignored for other security modes.'
+            ),
+            'type': 'string',
+            'enum': ['opportunistic', 'required'],
+            'default': 'required',
+        },
+        'tls': {
+            'description': 'Certificate verification and protocol settings for starttls and tls.',
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'verify': {
+                    'description': (
+                        'Verify the server certificate chain and name. Turning it off must be explicit '
+                        'and is always reported as a warning.'
+                    ),
+                    'type': 'boolean',
+                    'default': True,
+                },
+                'ca_file': {
+                    'description': (
+                        'Absolute path of a PEM bundle of CA certificates to trust instead of the system '
+                        'store (a private CA).'
+                    ),
+                    'type': 'string',
+                    'pattern': '^/[^\\x00\\r\\n]*$',
+                    'maxLength': 4096,
+                },
+                'server_name': {
+                    'description': (
+                        'Name to verify in the certificate and send as SNI, needed when host is an IP '
+                        'address.'
+                    ),
+                    'type': 'string',
+                    'maxLength': 253,
+                    'pattern': (
+                        '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A-Za'
+                        '-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?$'
+                    ),
+                },
+                'min_version': {
+                    'description': 'Lowest TLS protocol version accepted.',
+                    'type': 'string',
+                    'enum': ['1.2', '1.3'],
+                    'default': '1.2',
+                },
+            },
+        },
+        'timeout': {
+            'description': (
+                'Seconds to wait for the server at each step (connect, greeting, each reply) '
+                'before the attempt counts as failed.'
+            ),
+            'type': 'integer',
+            'minimum': 1,
+            'maximum': 300,
+            'default': 30,
+        },
+        'auth': {
+            'description': (
+                'SMTP authentication. Omit it for a server that accepts mail without '
+                'authentication.'
+            ),
+            'type': 'object',
+            'additionalProperties': False,
+            'required': ['username', 'password'],
+            'properties': {
+                'username': {
+                    'description': 'Login name, often the mailbox address.',
+                    'type': 'string',
+                    'minLength': 1,
+                    'maxLength': 320,
+                },
+                'password': {
+                    'description': (
+                        'Password or app password. Secret: never printed; drift is reported only as '
+                        'changed or unchanged.'
+                    ),
+                    'type': 'string',
+                    'minLength': 1,
+                    'maxLength': 4096,
+                    'x-secret': True,
+                },
+                'mechanisms': {
+                    'description': (
+                        'SASL mechanisms to try, in order of preference. Default: the strongest the '
+                        'server offers among PLAIN, LOGIN and CRAM-MD5.'
+                    ),
+                    'type': 'array',
+                    'minItems': 1,
+                    'uniqueItems': True,
+                    'items': {
+                        'type': 'string',
+                        'enum': ['PLAIN', 'LOGIN', 'CRAM-MD5'],
+                    },
+                },
+            },
+        },
+        'senders': {
+            'description': (
+                'From addresses by purpose (default, portal, gradebook, messaging, ...). Each '
+                'value is an RFC 5322 mailbox, optionally with a display name: \'"Example '
+                'District" <noreply@example.org>\'. The purpose default is required.'
+            ),
+            'type': 'object',
+            'required': ['default'],
+            'minProperties': 1,
+            'maxProperties': 50,
+            'propertyNames': {
+                'pattern': '^[a-z][a-z0-9_]{0,31}$',
+            },
+            'additionalProperties': {
+                'type': 'string',
+                'minLength': 3,
+                'maxLength': 998,
+            },
+        },
+        'reply_to': {
+            'description': (
+                'Reply-To header: none (no header), sender (the address of the user who acts, '
+                'e.g. the teacher), or a fixed mailbox.'
+            ),
+            'type': 'string',
+            'minLength': 1,
+            'maxLength': 998,
+            'default': 'none',
+        },
+        'display_name_from_user': {
+            'description': "Use the acting user's display name as the display name of the From header.",
+            'type': 'boolean',
+            'default': False,
+        },
+        'always_send_as_default': {
+            'description': (
+                'Send as senders.default even when a user sends (for servers that only send as '
+                "the authenticated mailbox). When false, a user's own address may be used as "
+                'sender.'
+            ),
+            'type': 'boolean',
+            'default': False,
+        },
+        'allow_custom_sender': {
+            'description': 'Allow users to type their own sender address on templates.',
+            'type': 'boolean',
+            'default': False,
+        },
+        'delivery': {
+            'description': 'Retry and pacing policy of the sending application.',
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'retry_interval_minutes': {
+                    'description': 'Minutes between a failed delivery attempt and the next one.',
+                    'type': 'integer',
+                    'minimum': 1,
+                    'maximum': 1440,
+                    'default': 5,
+                },
+                'max_errors': {
+                    'description': 'Failed attempts before a message is cancelled.',
+                    'type': 'integer',
+                    'minimum': 1,
+                    'maximum': 1000,
+                    'default': 10,
+                },
+                'throttle_per_second': {
+                    'description': 'Most messages handed to the server per second, 1 to 999. Omit for no limit.',
+                    'type': 'integer',
+                    'minimum': 1,
+                    'maximum': 999,
+                },
+            },
+        },
+        'attachments': {
+            'description': 'Attachment policy.',
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'allowed': {
+                    'description': 'Users may attach files.',
+                    'type': 'boolean',
+                    'default': True,
+                },
+                'max_size_mb': {
+                    'description': 'Largest attachment in megabytes, 0 to 100 (fractions allowed, e.g. 1.3).',
+                    'type': 'number',
+                    'minimum': 0,
+                    'maximum': 100,
+                    'default': 25,
+                },
+                'as_url': {
+                    'description': 'Replace attachments by a download link.',
+                    'type': 'boolean',
+                    'default': False,
+                },
+            },
+        },
+        'mime_strict': {
+            'description': (
+                'Strict RFC 822 address parsing; when false, illegal addresses that occur in '
+                'real messages are tolerated.'
+            ),
+            'type': 'boolean',
+            'default': True,
+        },
+        'webhook_url': {
+            'description': (
+                'Optional provider event webhook (deliveries, bounces, complaints), an http or '
+                'https URL.'
+            ),
+            'type': 'string',
+            'maxLength': 2048,
+            'pattern': '^https?://[^\\s/?#]+[^\\s]*$',
+        },
+        'suppressions_file': {
+            'description': 'Absolute path of a file of addresses never sent to, one per line.',
+            'type': 'string',
+            'maxLength': 4096,
+            'pattern': '^/[^\\x00\\r\\n]*$',
+        },
+        'test': {
+            'description': 'What a connector test sends by default.',
+            'type': 'object',
+            'additionalProperties': False,
+            'required': ['to'],
+            'properties': {
+                'to': {
+                    'description': 'Recipient addresses of test messages.',
+                    'type': 'array',
+                    'minItems': 1,
+                    'maxItems': 50,
+                    'uniqueItems': True,
+                    'items': {
+                        'type': 'string',
+                        'minLength': 3,
+                        'maxLength': 320,
+                    },
+                },
+                'sender': {
+                    'description': 'Which senders purpose the test sends as.',
+                    'type': 'string',
+                    'pattern': '^[a-z][a-z0-9_]{0,31}$',
+                    'default': 'default',
+                },
+            },
+        },
+        'port_mismatch_ok': {
+            'description': (
+                'Accept a port that usually speaks the other TLS mode (465 with starttls, 25 or '
+                '587 with tls) without an error.'
+            ),
+            'type': 'boolean',
+            'default': False,
+        },
+        'allow_plaintext_auth': {
+            'description': (
+                'Accept sending credentials over a link that may be unencrypted (security none, '
+                'or starttls opportunistic) to a host that is not loopback.'
+            ),
+            'type': 'boolean',
+            'default': False,
+        },
+    },
+}

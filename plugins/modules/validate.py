@@ -20,7 +20,7 @@ description:
     the controller needs the C(jsonschema) library.
   - Values of secret fields (such as C(auth.password)) and of unknown fields are never repeated in any message.
 author:
-  - mailops.smtp maintainers
+  - mailops.smtp maintainers (@mailops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
@@ -139,8 +139,8 @@ errors:
       sample: "port 465 speaks implicit TLS, but security is starttls: ..."
 warnings:
   description:
-    - "Every warning as a line of text C(RULE CONNECTOR POINTER: MESSAGE). Ansible also prints these as C([WARNING])
-      lines. The same warnings, structured, are in RV(findings)." 
+    - "The warnings as lines of text C(RULE CONNECTOR POINTER: MESSAGE), which Ansible also prints as C([WARNING])
+      lines: the first 20, then a line counting the rest. Every warning, structured, is in RV(findings)."
   returned: when there are warnings
   type: list
   elements: str

@@ -43,7 +43,7 @@ def _connectors(case):
     if "connectors" in case:
         return case["connectors"]
     if "connectors_from_base" in case:
-        return [copy.deepcopy(CORPUS["base"]) for _ in range(case["connectors_from_base"])]
+        return [copy.deepcopy(CORPUS["base"]) for _copy in range(case["connectors_from_base"])]
     return [_apply(CORPUS["base"], case.get("set"), case.get("unset"))]
 
 

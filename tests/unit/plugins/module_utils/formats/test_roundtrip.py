@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property: for every format with a parser, parsed(rendered(x)) == x, and rendering is deterministic."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import yamlfile
+
+from ansible_collections.mailops.smtp.tests.unit.plugins.module_utils.formats.strategies import connector_lists, connectors
+
+SETTINGS = settings(max_examples=int(os.environ.get("MAILOPS_HYPOTHESIS_EXAMPLES", "100")), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def canonical(conns):
+    return [_common.canonical(c) for c in conns]
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml", "env", "ini", "msmtp"])
+@SETTINGS
+@given(conns=connector_lists())
+def test_many_connectors_round_trip(fmt, conns):
+    text = _formats.render(fmt, conns)
+    assert _formats.parse(fmt, text) == canonical(conns)
+    # Deterministic, and rendering over its own output changes nothing (idempotence).
+    assert _formats.render(fmt, conns) == text
+    assert _formats.render(fmt, conns, text) == text
+    assert text.endswith("\n") and _common.MANAGED_MARK in text
+
+
+@SETTINGS
+@given(conns=connector_lists())
+def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
+    """Hosts without PyYAML read the files with the built-in reader."""
+    monkeypatch.setattr(yamlfile, "_pyyaml", None)
+    assert yamlfile.parse(yamlfile.render(conns)) == canonical(conns)
+
+
+@SETTINGS
+@given(conn=connectors())
+def test_javamail_round_trip(conn):
+    text = _formats.render("javamail", [conn])
+    assert _formats.parse("javamail", text) == canonical([conn])
+    assert _formats.render("javamail", [conn], text) == text
+
+
+def _postfix_ok(conns):
+    """The documented limits of the postfix format (one relay per connector, shared globals)."""
+    relays = set()
+    for conn in canonical(conns):
+        relay = (conn["host"].rstrip("."), conn["port"])
+        if relay in relays:
+            return False
+        relays.add(relay)
+    norm = canonical(conns)
+    if any(c["security"] == "tls" for c in norm) and any(c["security"] != "tls" for c in norm):
+        return False
+    cafile = norm[0]["tls"].get("ca_file")
+    return all(c["tls"].get("ca_file") == cafile or c["security"] == "none" for c in norm)
+
+
+@SETTINGS
+@given(conns=connector_lists(max_size=3, simple_secrets=True).filter(_postfix_ok))
+def test_postfix_round_trip(conns):
+    files = _formats.render("postfix", conns)
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("postfix", present) == canonical(conns)
+    assert _formats.render("postfix", conns, present) == files
+
+
+@pytest.mark.parametrize("fmt", ["env", "ini", "javamail"])
+@SETTINGS
+@given(conn=connectors(simple_secrets=True), data=st.data())
+def test_keymap_round_trip_of_mapped_fields(fmt, conn, data):
+    fields = data.draw(st.lists(st.sampled_from(["host", "port", "security", "auth.username", "auth.password",
+                                                 "senders.default", "timeout", "tls.verify"]),
+                                min_size=1, unique=True))
+    keymap = dict((f, "APP_" + f.upper().replace(".", "_")) for f in fields)
+    options = {"keymap": keymap, "default_name": conn["name"]}
+    text = _formats.render(fmt, [conn], "# other\nOTHER_SETTING=1\n" if fmt == "env" else None, options)
+    back = _formats.parse(fmt, text, options)
+    want = _common.canonical(conn)
+    flat_back = dict(_common.flatten(back[0])) if back else {}
+    flat_want = dict(_common.flatten(want))
+    for field in fields:
+        path = tuple(field.split("."))
+        if path in flat_want:
+            assert flat_back.get(path) == flat_want[path], field
+    if fmt == "env":
+        assert "OTHER_SETTING=1" in text

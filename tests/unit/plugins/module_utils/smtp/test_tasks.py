@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Summary and fail_on: which results fail a task."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp import engine, tasks
+
+
+def res(name, status, category=None, findings=None):
+    error = {"category": category, "stage": "auth", "hint": "h"} if category else None
+    return {"name": name, "status": status, "error": error, "findings": findings or [], "warnings": []}
+
+
+RESULTS = [
+    res("a", "ok"),
+    res("b", "failed", "auth"),
+    res("c", "failed", "connection"),
+    res("d", "warning"),
+    res("e", "failed", findings=[{"category": "tls_certificate", "severity": "error", "message": "m"}]),
+]
+
+
+def test_summary_counts_statuses_and_categories():
+    summary = tasks.summarize(RESULTS)
+    assert summary["total"] == 5
+    assert (summary["ok"], summary["warning"], summary["failed"]) == (1, 1, 3)
+    assert summary["categories"] == {"auth": 1, "connection": 1, "tls_certificate": 1}
+
+
+def test_fail_on_selects_failures():
+    names = lambda rs: [r["name"] for r in rs]  # noqa: E731
+    assert names(tasks.failing(RESULTS, ["failed"])) == ["b", "c", "e"]
+    assert names(tasks.failing(RESULTS, ["auth"])) == ["b"]
+    assert names(tasks.failing(RESULTS, ["tls_certificate"])) == ["e"]
+    assert names(tasks.failing(RESULTS, ["warning"])) == ["d"]
+    assert tasks.failing(RESULTS, []) == []
+
+
+def test_retries_stop_at_the_bound_and_only_for_retryable_errors():
+    calls = []
+
+    async def flaky(attempt):
+        calls.append(attempt)
+        return {"error": {"retryable": True}}
+
+    out = asyncio.run(engine.with_retries(flaky, 2, 0))
+    assert calls == [1, 2, 3]
+    assert out["attempts"] == 3
+
+    calls[:] = []
+
+    async def permanent(attempt):
+        calls.append(attempt)
+        return {"error": {"retryable": False}}
+
+    assert asyncio.run(engine.with_retries(permanent, 5, 0))["attempts"] == 1
+
+
+def test_run_all_keeps_order_and_bounds_concurrency():
+    running = {"now": 0, "max": 0}
+
+    async def worker(item):
+        running["now"] += 1
+        running["max"] = max(running["max"], running["now"])
+        await asyncio.sleep(0.01)
+        running["now"] -= 1
+        return item * 2
+
+    assert asyncio.run(engine.run_all(list(range(10)), worker, 3)) == [i * 2 for i in range(10)]
+    assert running["max"] == 3
+
+
+def test_scrub_tree_removes_secrets_everywhere():
+    tree = {"a": ["x s3cret y", {"b": "s3cret"}], "n": 1}
+    assert engine.scrub_tree(tree, ["s3cret"]) == {"a": ["x ******** y", {"b": "********"}], "n": 1}

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.mailops.smtp.plugins.doc_fragments.connector import ModuleDocFragment
+from ansible_collections.mailops.smtp.plugins.module_utils import _model
+from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+
+MINIMAL = {"name": "relay", "host": "smtp.example.org", "senders": {"default": "a@example.org"}}
+
+
+def test_schema_data_is_the_json_schema():
+    with open(os.path.join(ROOT, "schemas", "connector.schema.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == CONNECTOR_SCHEMA
+
+
+def test_secret_paths_come_from_the_schema():
+    assert _model.SECRET_PATHS == (("auth", "password"),)
+    assert _model.is_secret_path((0, "auth", "password"))
+    assert not _model.is_secret_path((0, "auth", "username"))
+
+
+def test_normalize_fills_every_default():
+    norm = _model.normalize(MINIMAL)
+    assert norm["security"] == "starttls" and norm["starttls"] == "required" and norm["port"] == 25
+    assert norm["tls"] == {"verify": True, "min_version": "1.2"}
+    assert norm["delivery"] == {"retry_interval_minutes": 5, "max_errors": 10}
+    assert norm["attachments"] == {"allowed": True, "max_size_mb": 25, "as_url": False}
+    assert norm["timeout"] == 30 and norm["mime_strict"] is True and norm["reply_to"] == "none"
+    assert "auth" not in norm and "test" not in norm
+    assert _model.normalize(dict(MINIMAL, security="tls"))["port"] == 465
+    assert _model.normalize(dict(MINIMAL, test={"to": ["t@example.org"]}))["test"]["sender"] == "default"
+
+
+def test_normalize_does_not_modify_its_input():
+    conn = json.loads(json.dumps(MINIMAL))
+    _model.normalize(conn)
+    assert conn == MINIMAL
+
+
+def test_minimize_is_the_inverse_of_normalize():
+    full = dict(MINIMAL, port=587, auth={"username": "u", "password": "p"}, delivery={"throttle_per_second": 5},
+                test={"to": ["t@example.org"]})
+    small = _model.minimize(full)
+    assert _model.normalize(small) == _model.normalize(full)
+    assert "tls" not in small and "timeout" not in small
+    assert small["delivery"] == {"throttle_per_second": 5}
+
+
+def test_redact_replaces_only_secrets_and_copies():
+    conn = dict(MINIMAL, auth={"username": "u@example.org", "password": "pw-123"})
+    red = _model.redact([conn])
+    assert red[0]["auth"] == {"username": "u@example.org", "password": _model.REDACTED}
+    assert conn["auth"]["password"] == "pw-123"
+    assert _model.secret_values(conn) == ["pw-123"]
+    assert _model.scrub("login pw-123 failed", ["pw-123"]) == "login ******** failed"
+
+
+def test_secret_state_and_keyed_digest():
+    assert _model.secret_state("a", "a") == "unchanged"
+    assert _model.secret_state("a", "b") == "changed"
+    assert _model.secret_state(None, "b") == "changed"
+    one, two = _model.keyed_digest("pw", b"key1"), _model.keyed_digest("pw", b"key2")
+    assert one != two and "pw" not in one and len(one) == 64
+
+
+@pytest.mark.parametrize("host, loop", [("localhost", True), ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True),
+                                        ("[::1]", True), ("a.localhost", True), ("smtp.example.org", False),
+                                        ("10.0.0.1", False), ("localhost.example.org", False)])
+def test_is_loopback(host, loop):
+    assert _model.is_loopback(host) is loop
+
+
+def _fragment_options(text):
+    return yaml.safe_load(text)["options"]
+
+
+def _compare(spec, doc, where):
+    """The checks ansible-test validate-modules makes between an argument spec and its documentation."""
+    assert set(spec) == set(doc), where
+    for key, opt in spec.items():
+        entry = doc[key]
+        assert opt["type"] == entry["type"], (where, key)
+        assert opt.get("required", False) == entry.get("required", False), (where, key)
+        assert opt.get("default") == entry.get("default"), (where, key)
+        assert opt.get("choices") == entry.get("choices"), (where, key)
+        assert opt.get("elements") == entry.get("elements"), (where, key)
+        if "options" in opt or "suboptions" in entry:
+            _compare(opt["options"], entry["suboptions"], where + "." + key)
+
+
+def test_argument_spec_matches_the_generated_documentation():
+    spec = _model.connector_argument_spec()
+    doc = _fragment_options(ModuleDocFragment.DOCUMENTATION)["connectors"]
+    assert spec["type"] == doc["type"] and spec["elements"] == doc["elements"]
+    _compare(spec["options"], doc["suboptions"], "connectors")
+    config = _fragment_options(ModuleDocFragment.CONFIG)["config"]
+    _compare(_model.connector_argument_spec(required=False)["options"], config["suboptions"], "config")
+
+
+def test_every_secret_field_is_no_log_in_the_argument_spec():
+    spec = _model.connector_argument_spec()["options"]
+    for path in _model.SECRET_PATHS:
+        node = spec
+        for key in path[:-1]:
+            node = node[key]["options"]
+        assert node[path[-1]].get("no_log") is True

@@ -112,6 +112,8 @@ def render_fragment(schema):
             "class ModuleDocFragment:\n"
             "    # The connector model as option 'connectors' (check plugins, validate).\n"
             "    DOCUMENTATION = r'''\n---\n" + _fragment_yaml(schema, "connectors", True) + "'''\n\n"
+            "    # The same option, not required (dns_check, which also takes domains or relay_ips alone).\n"
+            "    OPTIONAL = r'''\n---\n" + _fragment_yaml(schema, "connectors", False) + "'''\n\n"
             "    # The same model as option 'config' (mailops.smtp.connector; not required for gathered).\n"
             "    CONFIG = r'''\n---\n" + _fragment_yaml(schema, "config", False) + "'''\n")
 

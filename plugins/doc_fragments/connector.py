@@ -234,6 +234,231 @@ options:
         default: false
 '''
 
+    # The same option, not required (dns_check, which also takes domains or relay_ips alone).
+    OPTIONAL = r'''
+---
+options:
+  connectors:
+    description:
+    - SMTP connectors in the model of the collection (see C(schemas/connector.schema.json) and the model
+      page in the collection's docs), typically the inventory variable C(smtp_connectors).
+    type: list
+    elements: dict
+    required: false
+    suboptions:
+      name:
+        description:
+        - Identifier of the connector, unique within one host's list. Lower-case letters, digits, '_',
+          '.' and '-', starting with a letter or digit, at most 63 characters.
+        type: str
+        required: true
+      description:
+        description:
+        - 'Free text for humans: what this connector is for. Not written into any header.'
+        type: str
+      host:
+        description:
+        - 'SMTP server to connect to: a DNS name (smtp.example.org) or an IP address literal (192.0.2.10,
+          2001:db8::25).'
+        type: str
+        required: true
+      port:
+        description:
+        - TCP port. Default 25 for security none or starttls, 465 for tls. Submission with STARTTLS is
+          usually 587.
+        type: int
+      security:
+        description:
+        - 'How the link is encrypted: none (clear text), starttls (connect in clear text, then upgrade
+          with STARTTLS), tls (implicit TLS from the first byte, also called SMTPS).'
+        type: str
+        choices:
+        - none
+        - starttls
+        - tls
+        default: starttls
+      starttls:
+        description:
+        - 'With security starttls: required (no STARTTLS or a failed handshake ends the session) or opportunistic
+          (falls back to clear text when the server does not offer STARTTLS). Ignored for other security
+          modes.'
+        type: str
+        choices:
+        - opportunistic
+        - required
+        default: required
+      tls:
+        description:
+        - Certificate verification and protocol settings for starttls and tls.
+        type: dict
+        suboptions:
+          verify:
+            description:
+            - Verify the server certificate chain and name. Turning it off must be explicit and is always
+              reported as a warning.
+            type: bool
+            default: true
+          ca_file:
+            description:
+            - Absolute path of a PEM bundle of CA certificates to trust instead of the system store (a
+              private CA).
+            type: str
+          server_name:
+            description:
+            - Name to verify in the certificate and send as SNI, needed when host is an IP address.
+            type: str
+          min_version:
+            description:
+            - Lowest TLS protocol version accepted.
+            type: str
+            choices:
+            - '1.2'
+            - '1.3'
+            default: '1.2'
+      timeout:
+        description:
+        - Seconds to wait for the server at each step (connect, greeting, each reply) before the attempt
+          counts as failed.
+        type: int
+        default: 30
+      auth:
+        description:
+        - SMTP authentication. Omit it for a server that accepts mail without authentication.
+        type: dict
+        suboptions:
+          username:
+            description:
+            - Login name, often the mailbox address.
+            type: str
+            required: true
+          password:
+            description:
+            - 'Password or app password. Secret: never printed; drift is reported only as changed or unchanged.'
+            - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+            type: str
+            required: true
+          mechanisms:
+            description:
+            - 'SASL mechanisms to try, in order of preference. Default: the strongest the server offers
+              among PLAIN, LOGIN and CRAM-MD5.'
+            type: list
+            elements: str
+            choices:
+            - PLAIN
+            - LOGIN
+            - CRAM-MD5
+      senders:
+        description:
+        - 'From addresses by purpose (default, portal, gradebook, messaging, ...). Each value is an RFC
+          5322 mailbox, optionally with a display name: ''"Example District" <noreply@example.org>''.
+          The purpose default is required.'
+        type: dict
+        required: true
+      reply_to:
+        description:
+        - 'Reply-To header: none (no header), sender (the address of the user who acts, e.g. the teacher),
+          or a fixed mailbox.'
+        type: str
+        default: none
+      display_name_from_user:
+        description:
+        - Use the acting user's display name as the display name of the From header.
+        type: bool
+        default: false
+      always_send_as_default:
+        description:
+        - Send as senders.default even when a user sends (for servers that only send as the authenticated
+          mailbox). When false, a user's own address may be used as sender.
+        type: bool
+        default: false
+      allow_custom_sender:
+        description:
+        - Allow users to type their own sender address on templates.
+        type: bool
+        default: false
+      delivery:
+        description:
+        - Retry and pacing policy of the sending application.
+        type: dict
+        suboptions:
+          retry_interval_minutes:
+            description:
+            - Minutes between a failed delivery attempt and the next one.
+            type: int
+            default: 5
+          max_errors:
+            description:
+            - Failed attempts before a message is cancelled.
+            type: int
+            default: 10
+          throttle_per_second:
+            description:
+            - Most messages handed to the server per second, 1 to 999. Omit for no limit.
+            type: int
+      attachments:
+        description:
+        - Attachment policy.
+        type: dict
+        suboptions:
+          allowed:
+            description:
+            - Users may attach files.
+            type: bool
+            default: true
+          max_size_mb:
+            description:
+            - Largest attachment in megabytes, 0 to 100 (fractions allowed, e.g. 1.3).
+            type: float
+            default: 25
+          as_url:
+            description:
+            - Replace attachments by a download link.
+            type: bool
+            default: false
+      mime_strict:
+        description:
+        - Strict RFC 822 address parsing; when false, illegal addresses that occur in real messages are
+          tolerated.
+        type: bool
+        default: true
+      webhook_url:
+        description:
+        - Optional provider event webhook (deliveries, bounces, complaints), an http or https URL.
+        type: str
+      suppressions_file:
+        description:
+        - Absolute path of a file of addresses never sent to, one per line.
+        type: str
+      test:
+        description:
+        - What a connector test sends by default.
+        type: dict
+        suboptions:
+          to:
+            description:
+            - Recipient addresses of test messages.
+            type: list
+            required: true
+            elements: str
+          sender:
+            description:
+            - Which senders purpose the test sends as.
+            type: str
+            default: default
+      port_mismatch_ok:
+        description:
+        - Accept a port that usually speaks the other TLS mode (465 with starttls, 25 or 587 with tls)
+          without an error.
+        type: bool
+        default: false
+      allow_plaintext_auth:
+        description:
+        - Accept sending credentials over a link that may be unencrypted (security none, or starttls opportunistic)
+          to a host that is not loopback.
+        type: bool
+        default: false
+'''
+
     # The same model as option 'config' (mailops.smtp.connector; not required for gathered).
     CONFIG = r'''
 ---

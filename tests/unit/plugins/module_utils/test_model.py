@@ -105,6 +105,9 @@ def test_argument_spec_matches_the_generated_documentation():
     doc = _fragment_options(ModuleDocFragment.DOCUMENTATION)["connectors"]
     assert spec["type"] == doc["type"] and spec["elements"] == doc["elements"]
     _compare(spec["options"], doc["suboptions"], "connectors")
+    optional = _fragment_options(ModuleDocFragment.OPTIONAL)["connectors"]
+    assert optional.get("required", False) is False
+    _compare(_model.connector_argument_spec(required=False)["options"], optional["suboptions"], "optional")
     config = _fragment_options(ModuleDocFragment.CONFIG)["config"]
     _compare(_model.connector_argument_spec(required=False)["options"], config["suboptions"], "config")
 

@@ -85,6 +85,7 @@ def test_targets_from_connectors_keep_connector_names_and_relays():
         {"name": "a", "host": "relay.example.org", "port": 587, "senders": {"default": "A <a@example.org>"}},
         {"name": "b", "host": "192.0.2.20", "senders": {"default": "b@example.org", "x": "x@other.example"}},
         {"name": "c", "host": "gone.example.org", "senders": {"default": "c@example.org"}},
+        {"name": "local", "host": "localhost", "senders": {"default": "l@local.example"}},
     ], relay_ips=["198.51.100.1"], domains=["extra.example"])
     targets = run(engine.collect(client, params))
     assert sorted(targets.domains["example.org"]["connectors"]) == ["a", "b", "c"]
@@ -95,12 +96,24 @@ def test_targets_from_connectors_keep_connector_names_and_relays():
     assert ("relay.example.org", 587) in targets.relay_hosts
     assert [(f["target"], f["check"], f["status"]) for f in targets.findings] == [
         ("gone.example.org", "resolve", "fail")]
+    assert targets.local_connectors == ["local"]
+    assert sorted(targets.domains["local.example"]["relays"]) == ["198.51.100.1"]
 
 
 def test_run_async_sorts_and_summarizes():
     client = FakeClient({("example.org", "MX"): ["10 mx.example.org."], ("mx.example.org", "A"): ["192.0.2.1"]},
                         errors={("_dmarc.example.org", "TXT"): "timeout"})
     params = base_params(domains=["example.org"], checks=["mx", "dmarc"])
-    results, _client = run(engine.run_async(params, client))
+    results, _client, warnings = run(engine.run_async(params, client))
+    assert warnings == []
     assert [(r["check"], r["status"]) for r in results] == [("mx", "pass"), ("dmarc", "error")]
     assert engine.summarize(results) == {"pass": 1, "warn": 0, "fail": 0, "error": 1, "total": 2}
+
+
+def test_invalid_name_is_a_fact_not_an_error():
+    from ansible_collections.mailops.smtp.plugins.module_utils._dns.resolver import DnsClient
+
+    client = DnsClient(["127.0.0.1:9"], timeout=1)
+    look = run(client.query("x" * 70 + ".example.org", "TXT"))
+    assert look.kind == "nxdomain" and "invalid DNS name" in look.error
+    assert client.queries == 0

@@ -123,8 +123,9 @@ def test_dkim_rsa_sizes(bits, status):
 
 
 def test_dkim_cryptography_agrees_on_key_size():
-    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-    rsa = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.rsa")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     assert dkim.key_facts("rsa", base64.b64encode(der).decode()) == ("rsa", 2048)

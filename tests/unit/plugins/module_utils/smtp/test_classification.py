@@ -44,6 +44,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification 
     (553, "5.1.8 Sender address domain not found", "mail", "sender", False, "sender"),
     (552, "5.3.4 Message size exceeds fixed limit", "data", "message", False, "SIZE"),
     (500, "5.5.1 Command unrecognized", "ehlo", "protocol", False, "Unexpected"),
+    (530, "5.7.0 Must issue a STARTTLS command first", "mail", "tls_mode", False, "security: starttls"),
 ])
 def test_reply_classification(code, text, stage, category, retryable, hint_word):
     res = classify_reply(code, text, stage)
@@ -122,6 +123,12 @@ def test_dns_failure():
     assert res["retryable"] is False
     temporary = classify_exception(socket.gaierror(socket.EAI_AGAIN, "Temporary failure"), "dns")
     assert temporary["retryable"] is True
+
+
+def test_resolver_timeout_is_a_dns_problem():
+    res = classify_exception(TimeoutError(), "dns")
+    assert res["category"] == "dns"
+    assert res["retryable"] is True
 
 
 def test_connection_refused_and_connect_timeout():

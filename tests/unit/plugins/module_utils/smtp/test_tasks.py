@@ -32,8 +32,11 @@ def test_summary_counts_statuses_and_categories():
     assert summary["categories"] == {"auth": 1, "connection": 1, "tls_certificate": 1}
 
 
+def names(results):
+    return [r["name"] for r in results]
+
+
 def test_fail_on_selects_failures():
-    names = lambda rs: [r["name"] for r in rs]  # noqa: E731
     assert names(tasks.failing(RESULTS, ["failed"])) == ["b", "c", "e"]
     assert names(tasks.failing(RESULTS, ["auth"])) == ["b"]
     assert names(tasks.failing(RESULTS, ["tls_certificate"])) == ["e"]
@@ -78,3 +81,9 @@ def test_run_all_keeps_order_and_bounds_concurrency():
 def test_scrub_tree_removes_secrets_everywhere():
     tree = {"a": ["x s3cret y", {"b": "s3cret"}], "n": 1}
     assert engine.scrub_tree(tree, ["s3cret"]) == {"a": ["x ******** y", {"b": "********"}], "n": 1}
+
+
+def test_describe_names_connector_category_stage_and_hint():
+    assert tasks.describe(res("b", "failed", "auth")) == "b: auth at auth: h"
+    finding = {"category": "tls_certificate", "severity": "error", "message": "expired"}
+    assert tasks.describe(res("e", "failed", findings=[finding])) == "e: tls_certificate: expired"

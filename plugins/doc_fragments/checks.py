@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by the check modules (probe, tls_check, test_send); mirrors
+    # plugins/module_utils/_smtp/tasks.py check_argument_spec().
+    DOCUMENTATION = r'''
+---
+options:
+  concurrency:
+    description:
+    - How many connectors are checked at the same time (1 to 500; each open session holds a file descriptor).
+    - Each connector's own C(timeout), C(security), C(starttls), C(tls) and C(auth) govern its session.
+    type: int
+    default: 20
+  fail_on:
+    description:
+    - Which results fail the task.
+    - V(failed) fails on any failed connector; V(warning) also on connectors with warnings (for example
+      C(tls.verify=false), or an opportunistic STARTTLS that fell back to clear text).
+    - A category (V(auth), V(tls_certificate), ...) fails only on failures of that category, so
+      O(fail_on=[auth]) tolerates, for example, a blocked port. An empty list never fails; read
+      RV(results) and RV(summary) instead.
+    - Categories are described in C(docs/troubleshooting.md).
+    type: list
+    elements: str
+    default: [failed]
+    choices: [failed, warning, dns, connection, tls_mode, tls_certificate, tls_protocol, starttls_unavailable,
+              starttls_not_enforced, plaintext_auth_refused, auth, throttled, recipient, sender, policy, message,
+              dane, protocol]
+  retries:
+    description:
+    - How many times a connector whose failure is temporary (a C(retryable) result such as 421/451
+      throttling, greylisting or a timeout) is tried again before the failure is reported (0 to 10).
+    type: int
+    default: 2
+  retry_delay:
+    description:
+    - Seconds before the first retry; each further retry waits twice as long, at most 30 seconds.
+    type: float
+    default: 1.0
+  ehlo_name:
+    description:
+    - Name sent with EHLO. Default is the fully qualified name of the machine the task runs on.
+    type: str
+requirements:
+  - aiosmtplib >= 2.0 on the host the task runs on (usually the controller; use C(delegate_to) to pick another)
+notes:
+  - The checks run where the task runs, not on the managed host; use C(delegate_to) to choose the host that
+    talks to the SMTP servers (outbound port 25 is often blocked on workstations and cloud hosts).
+  - Secrets (C(auth.password)) never appear in results, warnings or failure messages; server replies and error
+    texts are scrubbed of them.
+'''

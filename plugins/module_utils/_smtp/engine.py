@@ -1,0 +1,297 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Asyncio SMTP session engine on aiosmtplib: connect, STARTTLS policy, verify, AUTH, envelope, DATA.
+
+Private to the collection: may change without notice. One Session per connector and
+attempt; run_all() drives many connectors concurrently under a semaphore. Nothing here
+reads or writes files, and every text that leaves goes through _model.scrub().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+try:
+    import aiosmtplib
+    HAS_AIOSMTPLIB = True
+    AIOSMTPLIB_IMPORT_ERROR = None
+except ImportError as _exc:  # pragma: no cover - depends on the environment
+    HAS_AIOSMTPLIB = False
+    AIOSMTPLIB_IMPORT_ERROR = str(_exc)
+
+from ansible_collections.mailops.smtp.plugins.module_utils._model import is_ip, scrub
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp import policy
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification import (
+    classify_exception,
+    classify_reply,
+)
+from ansible_collections.mailops.smtp.plugins.module_utils._tls import certificate_facts
+
+MAX_RETRY_DELAY = 30.0
+"""Upper bound of one backoff pause, in seconds, whatever retries and retry_delay say."""
+
+
+def _ms(start):
+    return round((time.monotonic() - start) * 1000.0, 1)
+
+
+class Session:
+    """One SMTP session for one connector, recording stages, timings and TLS facts."""
+
+    def __init__(self, connector, ehlo_name):
+        self.connector = connector
+        self.security = connector.get("security", "starttls")
+        self.timeout = float(connector.get("timeout") or 30)
+        self.ehlo_name = ehlo_name
+        self.stage = "dns"
+        self.reached = None
+        self.timings = {}
+        self.smtp = None
+        self.encrypted = False
+        self.fell_back = False
+        self.banner = None
+        self.capabilities = None
+        self.capabilities_before_tls = None
+        self.tls = None
+        self.auth = None
+        self.warnings = []
+
+    async def _step(self, stage, awaitable):
+        self.stage = stage
+        start = time.monotonic()
+        try:
+            value = await awaitable
+        finally:
+            # A stage met twice (EHLO before and after STARTTLS) adds up.
+            self.timings[stage] = round(self.timings.get(stage, 0.0) + _ms(start), 1)
+        self.reached = stage
+        return value
+
+    async def _connect_socket(self, infos):
+        loop = asyncio.get_running_loop()
+        last = None
+        for family, socktype, proto, _canon, address in infos:
+            sock = socket.socket(family, socktype, proto)
+            sock.setblocking(False)
+            try:
+                await asyncio.wait_for(loop.sock_connect(sock, address), self.timeout)
+                return sock
+            except (OSError, asyncio.TimeoutError) as exc:
+                sock.close()
+                last = exc
+        raise last if last is not None else OSError("no address to connect to")
+
+    def _record_tls(self, verified):
+        ssl_object = self.smtp.get_transport_info("ssl_object")
+        if ssl_object is None:
+            return
+        cipher = ssl_object.cipher() or (None, None, None)
+        der = ssl_object.getpeercert(binary_form=True)
+        name = policy.server_name(self.connector)
+        chain = None
+        getter = getattr(ssl_object, "get_unverified_chain", None)
+        if getter is not None:
+            try:
+                chain = [c if isinstance(c, bytes) else c.public_bytes() for c in (getter() or [])]
+            except Exception:  # pylint: disable=broad-except
+                chain = None
+        self.tls = {
+            "version": ssl_object.version(),
+            "cipher": cipher[0],
+            "bits": cipher[2],
+            "verified": bool(verified),
+            "server_name": name,
+            "peer_certificate": certificate_facts(der, name),
+            "_der": der,
+            "_chain": chain,
+        }
+        self.encrypted = True
+
+    async def open(self, verify=None, min_version=None):
+        """Connect, read the banner, EHLO, apply the STARTTLS policy and EHLO again."""
+        connector = self.connector
+        host = str(connector["host"]).strip("[]")
+        port = int(connector["port"])
+        loop = asyncio.get_running_loop()
+        if is_ip(host):
+            # An address literal needs no resolver round trip (nor a thread of the executor).
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            self.timings["dns"] = 0.0
+            infos = [(family, socket.SOCK_STREAM, 0, "", (host, port))]
+        else:
+            infos = await self._step("dns", asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.timeout))
+        sock = await self._step("connect", self._connect_socket(infos))
+        implicit = self.security == "tls"
+        use_verify = policy.tls_settings(connector)["verify"] if verify is None else verify
+        ctx = None
+        if self.security != "none":
+            ctx = policy.tls_context(connector, verify=use_verify, min_version=min_version)
+        self.smtp = aiosmtplib.SMTP(
+            hostname=policy.server_name(connector),
+            sock=sock,
+            use_tls=implicit,
+            start_tls=False,
+            tls_context=ctx if implicit else None,
+            timeout=self.timeout,
+            local_hostname=self.ehlo_name,
+        )
+        try:
+            response = await self._step("tls" if implicit else "banner", self.smtp.connect())
+        except Exception:
+            self.smtp.close()
+            sock.close()
+            raise
+        if implicit:
+            self.timings["banner"] = self.timings.pop("tls")
+            self._record_tls(use_verify)
+        self.banner = "%s %s" % (response.code, response.message)
+        self.reached = "banner"
+        await self._step("ehlo", self.smtp.ehlo())
+        self.capabilities = policy.parse_capabilities(self.smtp.esmtp_extensions)
+        if self.security == "starttls":
+            self.capabilities_before_tls = self.capabilities
+            if policy.starttls_decision(connector, self.capabilities["starttls"]) == "upgrade":
+                await self._step("starttls", self.smtp.starttls(
+                    server_hostname=policy.server_name(connector), tls_context=ctx))
+                self._record_tls(use_verify)
+                await self._step("ehlo", self.smtp.ehlo())
+                self.capabilities = policy.parse_capabilities(self.smtp.esmtp_extensions)
+            else:
+                self.fell_back = True
+                self.warnings.append(
+                    "STARTTLS is opportunistic and the server does not offer it: the session is not "
+                    "encrypted.")
+        if not use_verify and self.security != "none":
+            self.warnings.append("The certificate was not verified (tls.verify: false).")
+
+    async def authenticate(self):
+        auth = self.connector.get("auth")
+        if not auth:
+            return None
+        policy.check_auth_allowed(self.connector, self.encrypted, self.fell_back)
+        mech = policy.choose_mechanism(auth.get("mechanisms"), self.capabilities["auth_mechanisms"])
+        method = {
+            "PLAIN": self.smtp.auth_plain,
+            "LOGIN": self.smtp.auth_login,
+            "CRAM-MD5": self.smtp.auth_crammd5,
+        }[mech]
+        self.auth = {"mechanism": mech, "authenticated": False, "username": auth.get("username")}
+        await self._step("auth", method(auth["username"], auth["password"]))
+        self.auth["authenticated"] = True
+        return mech
+
+    async def mail(self, address):
+        await self._step("mail", self.smtp.mail(address))
+
+    async def rcpt(self, addresses):
+        """RCPT TO each address; returns (accepted, refused) where refused maps address -> error."""
+        accepted, refused = [], {}
+        for address in addresses:
+            self.stage = "rcpt"
+            start = time.monotonic()
+            try:
+                await self.smtp.rcpt(address)
+                accepted.append(address)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused[address] = classify_reply(exc.code, exc.message, "rcpt")
+            finally:
+                self.timings["rcpt"] = round(self.timings.get("rcpt", 0) + _ms(start), 1)
+        if accepted:
+            self.reached = "rcpt"
+        return accepted, refused
+
+    async def data(self, message_bytes):
+        response = await self._step("data", self.smtp.data(message_bytes))
+        return "%s %s" % (response.code, response.message)
+
+    async def rset(self):
+        try:
+            await asyncio.wait_for(self.smtp.rset(), self.timeout)
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    async def close(self):
+        if self.smtp is None:
+            return
+        try:
+            if self.smtp.is_connected:
+                await asyncio.wait_for(self.smtp.quit(), min(self.timeout, 5.0))
+        except Exception:  # pylint: disable=broad-except
+            pass
+        finally:
+            try:
+                self.smtp.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def public_tls(self):
+        if not self.tls:
+            return None
+        return dict((k, v) for k, v in self.tls.items() if not k.startswith("_"))
+
+    def classify(self, exc):
+        return classify_exception(exc, self.stage, self.security)
+
+
+def scrub_tree(value, secrets):
+    """Scrub every string in a result structure (server replies can echo anything)."""
+    if isinstance(value, dict):
+        return dict((k, scrub_tree(v, secrets)) for k, v in value.items())
+    if isinstance(value, list):
+        return [scrub_tree(v, secrets) for v in value]
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    return value
+
+
+async def with_retries(operation, retries, retry_delay):
+    """Run operation(attempt) until it succeeds, fails for good, or retries are used up.
+
+    operation returns a result dict with an 'error' (classification or None). Only
+    retryable errors are retried; pauses double from retry_delay, capped at MAX_RETRY_DELAY.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        outcome = await operation(attempt)
+        error = outcome.get("error")
+        if not error or not error.get("retryable") or attempt > retries:
+            outcome["attempts"] = attempt
+            return outcome
+        delay = min(float(retry_delay) * (2 ** (attempt - 1)), MAX_RETRY_DELAY)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def run_all(items, worker, concurrency):
+    """worker(item) for every item, at most `concurrency` at a time; results in input order."""
+    semaphore = asyncio.Semaphore(max(1, int(concurrency)))
+
+    async def guarded(item):
+        async with semaphore:
+            return await worker(item)
+
+    return await asyncio.gather(*(guarded(item) for item in items))
+
+
+def base_result(connector):
+    return {
+        "name": connector.get("name"),
+        "host": connector.get("host"),
+        "port": connector.get("port"),
+        "security": connector.get("security"),
+        "starttls": connector.get("starttls") if connector.get("security") == "starttls" else None,
+    }
+
+
+def status_of(error, warnings):
+    if error:
+        return "failed"
+    if warnings:
+        return "warning"
+    return "ok"

@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What the probe, tls_check and test_send modules share: options, the run loop, summary and fail_on.
+
+Private to the collection: may change without notice. Mirrors plugins/doc_fragments/checks.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.mailops.smtp.plugins.module_utils._model import (
+    connector_argument_spec,
+    connector_label,
+    normalize,
+    scrub,
+    secret_values,
+)
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp import engine
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification import CATEGORIES
+
+MAX_DESCRIBED = 10
+"""Failed connectors named in the failure message; all of them are in results."""
+
+FAIL_ON_CHOICES = ["failed", "warning"] + list(CATEGORIES)
+
+INSTALL_HINT = (". Install it where the task runs (usually the controller, or the host in delegate_to): "
+                "python -m pip install aiosmtplib")
+
+
+def check_argument_spec(**extra):
+    spec = {
+        "connectors": connector_argument_spec(),
+        "concurrency": {"type": "int", "default": 20},
+        "fail_on": {"type": "list", "elements": "str", "default": ["failed"], "choices": FAIL_ON_CHOICES},
+        "retries": {"type": "int", "default": 2},
+        "retry_delay": {"type": "float", "default": 1.0},
+        "ehlo_name": {"type": "str"},
+    }
+    spec.update(extra)
+    return spec
+
+
+def default_ehlo_name():
+    name = socket.getfqdn() or "localhost"
+    try:
+        name.encode("ascii")
+    except UnicodeError:
+        name = "localhost"
+    return name
+
+
+def engine_options(params):
+    return {
+        "retries": params["retries"],
+        "retry_delay": params["retry_delay"],
+        "ehlo_name": params.get("ehlo_name") or default_ehlo_name(),
+    }
+
+
+def prepare(module):
+    """Check the common options and return the normalized connectors (fails the module on errors)."""
+    if not engine.HAS_AIOSMTPLIB:
+        module.fail_json(msg=missing_required_lib("aiosmtplib") + INSTALL_HINT,
+                         exception=engine.AIOSMTPLIB_IMPORT_ERROR)
+    params = module.params
+    if params["concurrency"] < 1 or params["concurrency"] > 500:
+        module.fail_json(msg="concurrency: must be between 1 and 500, got %s" % params["concurrency"])
+    if params["retries"] < 0 or params["retries"] > 10:
+        module.fail_json(msg="retries: must be between 0 and 10, got %s" % params["retries"])
+    if params["retry_delay"] < 0 or params["retry_delay"] > 300:
+        module.fail_json(msg="retry_delay: must be between 0 and 300 seconds, got %s" % params["retry_delay"])
+    connectors = []
+    seen = set()
+    for index, raw in enumerate(params["connectors"]):
+        conn = normalize(dict((k, v) for k, v in raw.items() if v is not None))
+        label = connector_label(conn, index)
+        if conn["name"] in seen:
+            module.fail_json(msg="/connectors/%d/name: %r is used twice; names must be unique" % (index, label))
+        seen.add(conn["name"])
+        connectors.append(conn)
+    return connectors
+
+
+def summarize(results):
+    summary = {"total": len(results), "ok": 0, "warning": 0, "failed": 0, "categories": {}}
+    for res in results:
+        summary[res["status"]] = summary.get(res["status"], 0) + 1
+        for category in result_categories(res):
+            summary["categories"][category] = summary["categories"].get(category, 0) + 1
+    return summary
+
+
+def result_categories(res):
+    cats = []
+    if res.get("error"):
+        cats.append(res["error"]["category"])
+    for finding in res.get("findings") or []:
+        if finding.get("severity") == "error" and finding["category"] not in cats:
+            cats.append(finding["category"])
+    return cats
+
+
+def failing(results, fail_on):
+    """Results that fail the task under fail_on."""
+    fail_on = set(fail_on or [])
+    bad = []
+    for res in results:
+        if res["status"] == "failed" and ("failed" in fail_on or fail_on & set(result_categories(res))):
+            bad.append(res)
+        elif res["status"] == "warning" and "warning" in fail_on:
+            bad.append(res)
+    return bad
+
+
+def describe(res):
+    if res.get("error"):
+        err = res["error"]
+        return "%s: %s at %s: %s" % (res["name"], err["category"], err["stage"], err["hint"])
+    for finding in res.get("findings") or []:
+        if finding.get("severity") == "error":
+            return "%s: %s: %s" % (res["name"], finding["category"], finding["message"])
+    return "%s: %s" % (res["name"], "; ".join(res.get("warnings") or []) or res["status"])
+
+
+def run(module, items, worker, what, after=None):
+    """Run worker over all items (connectors), then exit the module with results and summary."""
+    connectors = [item[0] if isinstance(item, tuple) else item for item in items]
+    secrets = secret_values(connectors)
+    params = module.params
+    try:
+        results = asyncio.run(engine.run_all(items, worker, params["concurrency"]))
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg=scrub("%s failed unexpectedly: %s" % (what, exc), secrets))
+    if after is not None:
+        after(results)
+    results = engine.scrub_tree(results, secrets)
+    summary = summarize(results)
+    changed = any(res.get("changed") for res in results)
+    for res in results:
+        for warning in res.get("warnings") or []:
+            module.warn("%s: %s" % (res["name"], warning))
+    bad = failing(results, params["fail_on"])
+    if bad:
+        shown = [describe(res) for res in bad[:MAX_DESCRIBED]]
+        if len(bad) > MAX_DESCRIBED:
+            shown.append("... and %d more (see results)" % (len(bad) - MAX_DESCRIBED))
+        msg = "%d of %d connectors failed the %s: %s" % (len(bad), len(results), what, " | ".join(shown))
+        module.fail_json(msg=scrub(msg, secrets), changed=changed, results=results, summary=summary)
+    module.exit_json(changed=changed, results=results, summary=summary)
+
+
+def run_probe(module):
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp.probe import probe_connector
+
+    connectors = prepare(module)
+    options = engine_options(module.params)
+    options["mail_from"] = module.params["mail_from"]
+    options["rcpt_to"] = module.params["rcpt_to"]
+
+    async def worker(connector):
+        return await probe_connector(connector, options)
+
+    run(module, connectors, worker, "probe")
+
+
+def run_tls_check(module):
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tls_check import tls_check_connector
+
+    connectors = prepare(module)
+    params = module.params
+    if params["min_days_valid"] < 0:
+        module.fail_json(msg="min_days_valid: must be 0 or more, got %s" % params["min_days_valid"])
+    options = engine_options(params)
+    options.update({
+        "min_days_valid": params["min_days_valid"],
+        "dane": params["dane"],
+        "dns_nameservers": params["dns_nameservers"],
+        "dns_port": params["dns_port"],
+        "dns_timeout": params["dns_timeout"],
+    })
+
+    async def worker(connector):
+        return await tls_check_connector(connector, options)
+
+    run(module, connectors, worker, "TLS check")
+
+
+def plan_test_sends(module, connectors):
+    """Per connector: purposes, recipients, fingerprint, and whether a message would be sent."""
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
+
+    params = module.params
+    path = os.path.expanduser(params["state_file"] or _state.DEFAULT_STATE_FILE)
+    try:
+        key = _state.load_key(path)
+        with _state.locked(path):
+            known = _state.load_state(path)["connectors"]
+    except _state.StateError as exc:
+        module.fail_json(msg=str(exc))
+    plans = []
+    for index, conn in enumerate(connectors):
+        senders = conn.get("senders") or {}
+        test = conn.get("test") or {}
+        if params["purposes"] == ["all"]:
+            purposes = sorted(senders)
+        elif params["purposes"]:
+            purposes = list(params["purposes"])
+        else:
+            purposes = [test.get("sender") or "default"]
+        for purpose in purposes:
+            if purpose not in senders:
+                where = "purposes" if params["purposes"] else "/connectors/%d/test/sender" % index
+                module.fail_json(msg="%s: %r is not a senders purpose of connector %s (it has: %s)" % (
+                    where, purpose, conn["name"], ", ".join(sorted(senders))))
+        recipients = list(params["to"] or test.get("to") or [])
+        if not recipients:
+            module.fail_json(msg="/connectors/%d/test/to: connector %s declares no test recipients; set "
+                                 "test.to in the connector or the module option to" % (index, conn["name"]))
+        fp = _state.fingerprint(conn, key, {"purposes": purposes, "recipients": recipients})
+        previous = known.get(conn["name"]) or {}
+        if params["send"] == "always":
+            would, reason = True, "send: always"
+        elif previous.get("fingerprint") != fp:
+            would = True
+            reason = "never tested successfully" if not previous else "settings changed since the last successful test"
+        else:
+            would = False
+            reason = "unchanged since the last successful test at %s" % previous.get("tested_at")
+        plans.append({"purposes": purposes, "recipients": recipients, "fingerprint": fp,
+                      "would_send": would, "reason": reason})
+    return path, plans
+
+
+def run_test_send(module):
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp.test_send import send_connector
+
+    connectors = prepare(module)
+    path, plans = plan_test_sends(module, connectors)
+    options = engine_options(module.params)
+    check_mode = module.check_mode
+    items = list(zip(connectors, plans))
+
+    async def worker(item):
+        conn, plan = item
+        res = await send_connector(conn, plan, options, check_mode)
+        if not check_mode and plan["would_send"] and not res["error"]:
+            res["_record"] = {
+                "fingerprint": plan["fingerprint"],
+                "tested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "message_ids": [m["message_id"] for m in res["messages"]],
+            }
+        return res
+
+    def record(results):
+        updates = {}
+        for conn, res in zip(connectors, results):
+            entry = res.pop("_record", None)
+            if entry:
+                updates[conn["name"]] = entry
+        try:
+            _state.record_successes(path, updates)
+        except _state.StateError as exc:
+            module.warn("%s (the next run sends again)" % exc)
+
+    run(module, items, worker, "test send", after=record)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # A throw-away Postfix smtpd on 127.0.0.1:PORT for the probe tests: STARTTLS required (a trustme
 # certificate for localhost), no relaying for this client, local recipients from the passwd table.
-#   postfix_server.sh start BASE PORT PYTHON   (writes BASE/ca.pem)
+#   postfix_server.sh start BASE PORT PYTHON SERVERS_DIR   (writes BASE/ca.pem)
+# The instance itself comes from SERVERS_DIR/postfix_instance.sh.
 #   postfix_server.sh stop BASE
 set -eu
 base=$2
@@ -10,8 +11,9 @@ case "$1" in
 start)
     port=$3
     py=$4
+    servers=$5
     rm -rf "$base"
-    mkdir -p "$conf" "$base/queue" "$base/data" "$base/tls"
+    mkdir -p "$base/tls"
     "$py" - "$base/tls" <<'PYEOF'
 import os, sys, trustme
 out = sys.argv[1]
@@ -25,37 +27,16 @@ with open(os.path.join(out, "chain.pem"), "wb") as handle:
 PYEOF
     chmod 0600 "$base/tls/key.pem"
     cp "$base/tls/ca.pem" "$base/ca.pem"
-    cp /etc/postfix/main.cf /etc/postfix/master.cf "$conf/"
-    postconf -c "$conf" -e \
-        "queue_directory = $base/queue" \
-        "data_directory = $base/data" \
+    sh "$servers/postfix_instance.sh" start "$base" "$port" \
         "inet_interfaces = 127.0.0.1" \
-        "inet_protocols = ipv4" \
         "myhostname = probe-test.localdomain" \
         "mydestination = localhost" \
         "mynetworks = 192.0.2.1/32" \
         "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination" \
         "local_recipient_maps = unix:passwd.byname" \
-        "alias_maps =" \
-        "alias_database =" \
         "smtpd_tls_security_level = encrypt" \
         "smtpd_tls_chain_files = $base/tls/key.pem, $base/tls/chain.pem" \
-        "smtpd_tls_auth_only = yes" \
-        "maillog_file_prefixes = $base" \
-        "maillog_file = $base/postfix.log" \
-        "import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C" \
-        "shlib_directory = /usr/lib/postfix" \
-        "daemon_directory = /usr/lib/postfix/sbin" \
-        "meta_directory = /etc/postfix" \
-        "compatibility_level = 3.6"
-    postconf -c "$conf" -F '*/*/chroot = n'
-    postconf -c "$conf" -M# smtp/inet
-    postconf -c "$conf" -M "127.0.0.1:$port/inet = 127.0.0.1:$port inet n - n - - smtpd"
-    postconf -c "$conf" -M "postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd"
-    chown postfix:postfix "$base/data"
-    postfix -c "$conf" set-permissions >/dev/null 2>&1 || true
-    postfix -c "$conf" check
-    postfix -c "$conf" start
+        "smtpd_tls_auth_only = yes"
     ;;
 stop)
     if [ -d "$conf" ]; then
@@ -63,7 +44,7 @@ stop)
     fi
     ;;
 *)
-    echo "usage: $0 start BASE PORT PYTHON | stop BASE" >&2
+    echo "usage: $0 start BASE PORT PYTHON SERVERS_DIR | stop BASE" >&2
     exit 2
     ;;
 esac

@@ -70,7 +70,7 @@ fi
 POSTFIX_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 POSTFIX_STARTED=1
 chmod 0755 "$STATE"  # Postfix's own user must reach its data directory below it
-sh ./postfix_server.sh start "$STATE/postfix" "$POSTFIX_PORT" "$PY"
+sh ./postfix_server.sh start "$STATE/postfix" "$POSTFIX_PORT" "$PY" "$SERVERS"
 for _ in $(seq 1 50); do
     "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$POSTFIX_PORT" 2>/dev/null && break
     sleep 0.2

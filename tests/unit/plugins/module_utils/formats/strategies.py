@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import strategies as st
 
 LABEL = st.from_regex(r"\A[a-z][a-z0-9]{0,10}\Z")
 DOMAIN = st.builds(lambda a, b: "%s.%s" % (a, b), LABEL, st.sampled_from(["org", "net", "example"]))
-ADDRESS = st.builds(lambda l, d: "%s@%s" % (l, d), st.from_regex(r"\A[a-z0-9][a-z0-9._+-]{0,12}\Z"), DOMAIN)
+ADDRESS = st.builds(lambda local, d: "%s@%s" % (local, d), st.from_regex(r"\A[a-z0-9][a-z0-9._+-]{0,12}\Z"), DOMAIN)
 # Printable text, any script, no control characters (the model's header values forbid CR/LF).
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
 SECRET = TEXT.filter(lambda s: s == s.strip() and s.strip())
@@ -18,7 +20,8 @@ DISPLAY = st.text(st.characters(whitelist_categories=("Lu", "Ll", "Nd", "Zs"), m
                   min_size=1, max_size=20).map(lambda s: s.strip() or "x")
 MAILBOX = st.one_of(ADDRESS, st.builds(lambda n, a: '"%s" <%s>' % (n, a), DISPLAY, ADDRESS))
 PURPOSE = st.from_regex(r"\A[a-z][a-z0-9_]{0,12}\Z").filter(lambda p: p != "default")
-HOST = st.one_of(DOMAIN, st.sampled_from(["127.0.0.1", "192.0.2.10", "localhost", "smtp.example.org"]))
+HOST = st.one_of(DOMAIN, st.sampled_from(["127.0.0.1", "192.0.2.10", "localhost", "smtp.example.org",
+                                          "smtp.example.org.", "2001:db8::25"]))
 PATH = st.from_regex(r"\A/[a-z0-9/_.-]{1,30}\Z")
 
 
@@ -84,6 +87,8 @@ def connectors(draw, name=None, simple_secrets=False):
 
 @st.composite
 def connector_lists(draw, min_size=1, max_size=4, simple_secrets=False):
-    names = draw(st.lists(st.from_regex(r"\A[a-z][a-z0-9]{0,8}\Z").filter(lambda n: n != "default"),
-                          min_size=min_size, max_size=max_size, unique=True))
+    # Names as the schema allows them; unique also once upper-cased with '.'/'-' as '_' (env keys).
+    names = draw(st.lists(st.from_regex(r"\A[a-z0-9][a-z0-9_.-]{0,10}\Z").filter(lambda n: n != "default"),
+                          min_size=min_size, max_size=max_size,
+                          unique_by=lambda n: re.sub(r"[^a-z0-9]", "_", n)))
     return [draw(connectors(name=n, simple_secrets=simple_secrets)) for n in names]

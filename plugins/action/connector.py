@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller side of mailops.smtp.connector: validate config, render templates, run offline states."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _model
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+
+try:
+    from ansible.template import trust_as_template
+    _LEGACY_TEMPLAR = False
+except ImportError:  # ansible-core < 2.19 trusts template text as it is
+    _LEGACY_TEMPLAR = True
+
+    def trust_as_template(value):
+        return value
+
+try:
+    from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
+        HAS_JSONSCHEMA,
+        format_findings,
+        validate_connectors,
+    )
+except ImportError:  # pragma: no cover - the collection always ships _validate
+    HAS_JSONSCHEMA = False
+    format_findings = validate_connectors = None
+
+MODULE = "mailops.smtp.connector"
+MSG_LIMIT = 20
+
+
+def _strip_none(value):
+    """Drop keys whose value is None (options the user did not set), recursively."""
+    if isinstance(value, dict):
+        return dict((k, _strip_none(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_strip_none(v) for v in value]
+    return value
+
+
+def _plain(value):
+    """Plain Python types (templated values may be str/dict/list subclasses carrying tags)."""
+    if isinstance(value, dict):
+        return dict((_plain(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+        raw_config = self._task.args.get("config")
+        secrets = _model.secret_values(raw_config if isinstance(raw_config, list) else [])
+        try:
+            return self._run(result, task_vars, secrets)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=_model.scrub(str(exc), secrets))
+        except _apply.ApplyError as exc:
+            result.update(failed=True, msg=str(exc))
+        except AnsibleError as exc:
+            result.update(failed=True, msg=_apply.mask(str(exc), secrets))
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            result.update(failed=True, msg=_apply.mask("internal error in %s (%s): %s; please report it"
+                                                       % (MODULE, type(exc).__name__, exc), secrets))
+        return result
+
+    def _run(self, result, task_vars, secrets):
+        _spec, params = self.validate_argument_spec(argument_spec=_apply.argument_spec())
+        params = _plain(params)
+        config = [_strip_none(c) for c in params.get("config") or []]
+        secrets = secrets + _model.secret_values(config)
+
+        fmt = params["format"]
+        state = params["state"]
+        if config:
+            # Validate what the user wrote, not the argument spec's view of it (which fills in
+            # defaults such as starttls for security none and would draw spurious warnings).
+            declared = _plain(self._task.args.get("config"))
+            findings = self._validate(declared, secrets, blocking=state in ("replaced", "overridden", "rendered"))
+            result.update(findings)
+            if result.get("failed"):
+                return result
+
+        module_args = dict(self._task.args)
+        module_args.pop("template", None)
+        if fmt == "template" and state in ("replaced", "overridden", "rendered"):
+            content, diff_content = self._render_template(params, config, task_vars, secrets)
+            module_args["content"] = content
+            module_args["diff_content"] = diff_content
+            params = dict(params, content=content, diff_content=diff_content)
+
+        if state in _apply.OFFLINE_STATES:
+            params = dict(params, config=config)
+            offline = _apply.run(params, host=None)
+            result.update(offline)
+            return result
+
+        module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+        warnings = result.get("warnings", [])
+        result.update(module_result)
+        if warnings:
+            result["warnings"] = warnings + list(module_result.get("warnings", []))
+        if result.get("msg"):
+            result["msg"] = _apply.mask(result["msg"], secrets)
+        return result
+
+    def _validate(self, config, secrets, blocking):
+        """Controller-side validation: a dict to merge into the result.
+
+        States that write (or render) settings fail on errors; states that only read or remove
+        (gathered, parsed, deleted) report them as warnings, so a bad declaration can still be
+        compared with a host or cleaned up.
+        """
+        if not HAS_JSONSCHEMA or validate_connectors is None:
+            return {"failed": True, "msg": "%s needs the Python library jsonschema on the controller to validate "
+                                           "config: pip install 'jsonschema>=4.18'" % MODULE}
+        report = validate_connectors(config)
+        out = {}
+        if report["warnings"]:
+            out["warnings"] = [_apply.mask(line, secrets)
+                               for line in format_findings({"warnings": report["warnings"]}, with_level=False)]
+        if report["errors"] and not blocking:
+            out.setdefault("warnings", []).extend(
+                _apply.mask(line, secrets) for line in format_findings({"errors": report["errors"]}, with_level=True))
+        elif report["errors"]:
+            lines = format_findings(report, limit=MSG_LIMIT)
+            out.update(failed=True, validation_errors=report["errors"],
+                       msg=_apply.mask("config is not valid, nothing was applied: %d error(s): %s"
+                                       % (len(report["errors"]), " | ".join(lines)), secrets))
+        return out
+
+    def _render_template(self, params, config, task_vars, secrets):
+        source = params.get("template")
+        if not source:
+            if params.get("content") is not None:
+                return params["content"], params.get("diff_content")
+            raise AnsibleActionFail("template: format template needs a Jinja2 template (or content)")
+        try:
+            path = self._find_needle("templates", source)
+            text = self._loader.get_text_file_contents(path) if hasattr(self._loader, "get_text_file_contents") \
+                else self._loader._get_file_contents(path)[0].decode("utf-8")
+        except AnsibleError as exc:
+            raise AnsibleActionFail("template: %s cannot be read: %s" % (source, exc)) from None
+        normalized = [_common.canonical(c) for c in config]
+
+        def render(connectors):
+            variables = dict(task_vars)
+            variables["connectors"] = connectors
+            variables["connector"] = connectors[0] if connectors else {}
+            if _LEGACY_TEMPLAR:
+                templar = self._templar.copy_with_new_env()
+                templar.available_variables = variables
+            else:
+                templar = self._templar.copy_with_new_env(available_variables=variables)
+            try:
+                return templar.template(trust_as_template(text), escape_backslashes=False)
+            except AnsibleError as exc:
+                raise AnsibleActionFail("template %s: rendering failed: %s" % (source, _apply.mask(str(exc), secrets))) from None
+
+        content = render(normalized)
+        diff_content = render(_model.redact(normalized))
+        return str(content), _apply.mask(str(diff_content), secrets)

@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         result["changed"] = False
         task_args = dict(self._task.args)
         if "connectors" not in task_args:

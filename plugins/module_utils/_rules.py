@@ -120,7 +120,7 @@ class Finding(dict):
     """One problem: rule, severity, connector, path (JSON pointer), message."""
 
     def __init__(self, rule, connector, path, message, severity=None):
-        super(Finding, self).__init__(
+        super().__init__(
             rule=rule,
             severity=severity or RULES[rule][0],
             connector=connector,

@@ -4,7 +4,6 @@
 set -eu
 
 PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
 # ansible-test runs a copy of tests/integration only: find tests/servers next to the target
 # (a plain checkout) or in the collection on ANSIBLE_COLLECTIONS_PATH.
 servers_dir() {

@@ -4,7 +4,16 @@
 set -eux
 export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
 here=$(cd "$(dirname "$0")" && pwd)
-collection=$(cd "$here/../../../.." && pwd)
+# ansible-test runs a copy of the target: the examples are in the collection under test.
+collection=
+IFS=: read -r -a roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
+for root in "${roots[@]}" "$here/../../../../../../.."; do
+    if [ -d "$root/ansible_collections/mailops/smtp/examples/inventories" ]; then
+        collection=$(cd "$root/ansible_collections/mailops/smtp" && pwd)
+        break
+    fi
+done
+test -n "$collection" || { echo "examples/inventories of mailops.smtp not found on ANSIBLE_COLLECTIONS_PATH"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}

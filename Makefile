@@ -1,0 +1,43 @@
+# Developer entry points. `make test` runs every stage (see tests/run.sh for the stages and
+# the environment variables that tune them); the other targets run one group of stages.
+# The first run creates .venv/py311 (ansible-core 2.19) and .venv/py312 (ansible-core 2.21).
+
+RUN := bash tests/run.sh
+
+.PHONY: test lint sanity units integration molecule build setup clean demo validate-examples help
+
+test:  ## everything: lint, build, units, sanity, integration, molecule
+	$(RUN) all
+
+lint:  ## ruff, schema sync check, antsibull-changelog lint, ansible-lint (production)
+	$(RUN) lint
+
+sanity:  ## ansible-test sanity on ansible-core 2.19/Python 3.11 and 2.21/Python 3.12
+	$(RUN) sanity
+
+units:  ## ansible-test units on both ansible-core versions
+	$(RUN) units
+
+integration:  ## ansible-test integration (all targets, real servers on loopback)
+	$(RUN) integration
+
+molecule:  ## molecule test for every scenario under extensions/molecule
+	$(RUN) molecule
+
+build:  ## build the collection tarball into build/dist and check it installs and documents
+	$(RUN) build
+
+setup:  ## create or refresh the test environments under .venv/
+	$(RUN) setup
+
+demo:  ## set up, then run mailops.smtp.demo end to end against local servers (about a minute)
+	bash tools/demo.sh
+
+validate-examples:  ## validate the example environments as CI would (JUnit in build/)
+	bash tools/validate-examples.sh
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf build tests/output
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

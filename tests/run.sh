@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Test harness for the mailops.smtp collection; `make test` and the other make targets call it.
+#
+# Usage: tests/run.sh STAGE_OR_GROUP...
+#   groups: all, lint, sanity, units, integration, molecule, build
+#   stages: setup setup-py311 ruff schema-sync changelog-lint ansible-lint build units-2.19 units-2.21
+#           sanity-2.19 sanity-2.21 integration-2.19 molecule
+#
+# It creates the Python environments it needs under .venv/ (reused while the requirements
+# files are unchanged), copies the collection to <tmp>/ansible_collections/mailops/smtp (the
+# layout ansible-test needs) and runs each stage there, stopping at the first failure.
+#
+# Environment knobs:
+#   PYTHON311, PYTHON312   interpreters to build .venv/py311 and .venv/py312 from
+#   MAILOPS_TEST_ROOT      where the collection layout is built (default: /tmp/mailops-smtp-<hash>)
+#   SANITY_ARGS, UNITS_ARGS, INTEGRATION_ARGS, MOLECULE_SCENARIOS
+#                          extra arguments (e.g. SANITY_ARGS="--test pep8 plugins/module_utils/_model.py")
+#   KEEP_GOING=1           run every stage even after a failure
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENVS="$ROOT/.venv"
+SHARED_TOOLS="$(dirname "$ROOT")/shared/tools"
+REPO_HASH=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
+TEST_ROOT=${MAILOPS_TEST_ROOT:-"${TMPDIR:-/tmp}/mailops-smtp-$REPO_HASH"}
+COLL="$TEST_ROOT/ansible_collections/mailops/smtp"
+DIST="$ROOT/build/dist"
+
+# Colour codes only for a terminal; CI logs stay plain.
+if [ ! -t 1 ]; then
+    export NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+fi
+
+PASSED=()
+FAILED=()
+SKIPPED=()
+TIMES=()
+
+log() { printf '%s\n' "$*"; }
+banner() { printf '\n==== %s ====\n' "$*"; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+now() { date +%s%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+
+# --------------------------------------------------------------------------- interpreters
+
+python_is() {  # python_is PYTHON X.Y: the interpreter runs and has that version
+    [ -n "$1" ] && "$1" -c "import sys; sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$2' else 1)" >/dev/null 2>&1
+}
+
+find_python() {  # find_python X.Y [override]
+    local want=$1 override=${2:-} candidate
+    local -a candidates=()
+    [ -n "$override" ] && candidates+=("$override")
+    # pyenv installs first (the newest patch release), then whatever PATH offers.
+    while IFS= read -r candidate; do
+        if [ -x "$candidate" ]; then candidates+=("$candidate"); fi
+    done < <(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}/versions/$want".*/bin/python3 | sort -rV)
+    candidates+=("python$want" python3)
+    for candidate in "${candidates[@]}"; do
+        if python_is "$candidate" "$want"; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# --------------------------------------------------------------------------- environments
+
+requirements_digest() {  # requirements_digest PYTHON REQFILE
+    {
+        "$1" -c 'import sys; print(sys.version)'
+        cat "$ROOT/requirements.txt" "$ROOT/tests/requirements-test.txt" "$2"
+    } | sha256sum | cut -d' ' -f1
+}
+
+ensure_venv() {  # ensure_venv NAME PYTHON REQFILE
+    local name=$1 python=$2 reqfile=$3 dir="$VENVS/$1" digest
+    digest=$(requirements_digest "$python" "$reqfile")
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements-digest" 2>/dev/null)" = "$digest" ]; then
+        log "environment $name is up to date ($dir)"
+        return 0
+    fi
+    log "creating environment $name from $python with ${reqfile#"$ROOT"/}"
+    rm -rf "$dir"
+    "$python" -m venv "$dir"
+    # (pip's notes about index locations that do not exist on this machine are dropped)
+    "$dir/bin/python" -m pip install --quiet --progress-bar off -r "$reqfile" 2>&1 \
+        | { grep -v -E "^WARNING: Location '.*' is ignored" || true; }
+    printf '%s\n' "$digest" > "$dir/.requirements-digest"
+}
+
+stage_setup() {
+    local py311 py312
+    py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
+    py312=$(find_python 3.12 "${PYTHON312:-}") || die "no Python 3.12 found (install one with pyenv or set PYTHON312)"
+    ensure_venv py311 "$py311" "$ROOT/tests/requirements-dev.txt"
+    ensure_venv py312 "$py312" "$ROOT/tests/requirements-core-2.21.txt"
+    local venv
+    for venv in py311 py312; do
+        "$VENVS/$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v
+print("%s: ansible-core %s on Python %s" % (sys.argv[1], v, sys.version.split()[0]))' "$venv"
+    done
+    # ansible-test creates a virtual environment per sanity test and bootstraps pip in it
+    # with a script it would otherwise download; install the offline stand-in when present.
+    if [ -x "$SHARED_TOOLS/install-ansible-test-bootstrap" ]; then
+        "$SHARED_TOOLS/install-ansible-test-bootstrap" "$VENVS/py311/bin/python"
+        "$SHARED_TOOLS/install-ansible-test-bootstrap" "$VENVS/py312/bin/python"
+    else
+        log "note: $SHARED_TOOLS/install-ansible-test-bootstrap not found; ansible-test will download its pip bootstrap"
+    fi
+}
+
+stage_setup_py311() {  # only what the demo and the examples' validation need
+    local py311
+    py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
+    ensure_venv py311 "$py311" "$ROOT/tests/requirements-dev.txt"
+}
+
+need_venvs() {
+    if [ ! -x "$VENVS/py311/bin/ansible-test" ] || [ ! -x "$VENVS/py312/bin/ansible-test" ]; then
+        stage_setup
+    fi
+}
+
+# The collection as ansible-test wants it: a real copy under ansible_collections/NS/NAME,
+# outside this git checkout (ansible-test would otherwise take its file list from git).
+sync_layout() {
+    mkdir -p "$COLL"
+    # Files excluded here are also removed from an earlier copy; test results are kept.
+    rsync -a --delete --delete-excluded --filter='P /tests/output/' \
+        --exclude=/.git --exclude=/.venv --exclude=/build --exclude=/tests/output \
+        --exclude=/.ansible --exclude=/changelogs/.plugin-cache.yaml \
+        --exclude=__pycache__ --exclude=.hypothesis --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.mypy_cache \
+        --exclude='*.tar.gz' --exclude='*.pyc' \
+        "$ROOT/" "$COLL/"
+}
+
+with_venv() {  # with_venv NAME COMMAND...: run with that environment first on PATH
+    local name=$1
+    shift
+    PATH="$VENVS/$name/bin:$PATH" VIRTUAL_ENV="$VENVS/$name" ANSIBLE_COLLECTIONS_PATH="$TEST_ROOT" "$@"
+}
+
+# --------------------------------------------------------------------------- lint stages
+
+stage_ruff() {
+    need_venvs
+    cd "$ROOT"
+    "$VENVS/py311/bin/ruff" --version
+    "$VENVS/py311/bin/ruff" check --no-cache --output-format concise .
+}
+
+stage_schema_sync() {
+    need_venvs
+    cd "$ROOT"
+    "$VENVS/py311/bin/python" tools/sync_schema.py --check
+}
+
+stage_changelog_lint() {
+    need_venvs
+    cd "$ROOT"
+    "$VENVS/py311/bin/antsibull-changelog" lint
+}
+
+stage_ansible_lint() {
+    need_venvs
+    sync_layout
+    cd "$ROOT"
+    # offline: true in .ansible-lint keeps it away from Galaxy; the collection itself is
+    # found through ANSIBLE_COLLECTIONS_PATH (the copied layout).
+    # ANSIBLE_HOME: ansible-lint puts <ANSIBLE_HOME>/collections first on the collections
+    # path; an isolated one keeps a copy installed in ~/.ansible from shadowing this tree.
+    ANSIBLE_HOME="$TEST_ROOT/ansible-home" with_venv py311 ansible-lint --version
+    ANSIBLE_HOME="$TEST_ROOT/ansible-home" with_venv py311 ansible-lint --profile production
+}
+
+# --------------------------------------------------------------------------- build
+
+stage_build() {
+    need_venvs
+    local tarball installed module name listing bad=0
+    rm -rf "$DIST" "$TEST_ROOT/installed"
+    mkdir -p "$DIST" "$TEST_ROOT"
+    # Built from the working tree itself, as a maintainer would: build_ignore in galaxy.yml
+    # must keep development files (.venv, caches, tests) out.
+    (cd "$ROOT" && with_venv py311 ansible-galaxy collection build --force --output-path "$DIST")
+    tarball=$(ls "$DIST"/mailops-smtp-*.tar.gz)
+    log "built $tarball ($(du -h "$tarball" | cut -f1))"
+    listing=$(tar -tzf "$tarball")
+    for prefix in tests/ benchmarks/ tools/ .ci/ .git/ .venv/ build/ extensions/molecule/ .ansible/ .hypothesis/ .pytest_cache/ .ruff_cache/; do
+        if grep -q "^${prefix}" <<<"$listing"; then
+            log "FAIL: the tarball contains ${prefix} (add it to build_ignore in galaxy.yml)"
+            bad=1
+        fi
+    done
+    [ "$bad" = 0 ] || return 1
+    installed="$TEST_ROOT/installed"
+    PATH="$VENVS/py311/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$installed" \
+        ansible-galaxy collection install --offline --force -p "$installed" "$tarball"
+    shopt -s nullglob
+    for module in "$ROOT"/plugins/modules/*.py; do
+        name=$(basename "$module" .py)
+        [ "$name" = __init__ ] && continue
+        if PATH="$VENVS/py311/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$installed" \
+            ansible-doc -t module "mailops.smtp.$name" > "$TEST_ROOT/ansible-doc-$name.txt" 2>&1 \
+            && grep -q -F "mailops.smtp.$name ($installed/" "$TEST_ROOT/ansible-doc-$name.txt" \
+            && ! grep -q -E '^\[(WARNING|ERROR|DEPRECATION WARNING)\]' "$TEST_ROOT/ansible-doc-$name.txt"; then
+            log "ansible-doc mailops.smtp.$name: ok"
+        else
+            log "FAIL: ansible-doc mailops.smtp.$name from the installed tarball:"
+            cat "$TEST_ROOT/ansible-doc-$name.txt"
+            bad=1
+        fi
+    done
+    shopt -u nullglob
+    return "$bad"
+}
+
+# --------------------------------------------------------------------------- ansible-test
+
+no_ignore_files() {
+    local found
+    found=$(find "$ROOT/tests/sanity" -name 'ignore-*.txt' 2>/dev/null || true)
+    if [ -n "$found" ]; then
+        log "FAIL: sanity ignore files are not allowed in this collection:"
+        log "$found"
+        return 1
+    fi
+}
+
+# ansible-test reports a sanity test it could not run as skipped and still exits 0;
+# here every test must really run.
+run_ansible_test_checked() {  # run_ansible_test_checked LOGFILE COMMAND...
+    local logfile=$1 rc=0
+    shift
+    # (pip's notes about index locations missing on this machine are left out of the view)
+    "$@" 2>&1 | { grep --line-buffered -v -E "^WARNING: Location '.*' is ignored" || true; } | tee "$logfile" || rc=$?
+    [ "$rc" = 0 ] || return "$rc"
+    if grep -E 'WARNING: Skipping sanity test' "$logfile" > "$logfile.skipped"; then
+        log "FAIL: sanity tests were skipped:"
+        cat "$logfile.skipped"
+        return 1
+    fi
+}
+
+stage_sanity() {  # stage_sanity VENV PYTHON_VERSION
+    local venv=$1 pyver=$2 py38 rc=0
+    need_venvs
+    no_ignore_files
+    sync_layout
+    cd "$COLL"
+    # shellcheck disable=SC2086  # SANITY_ARGS is a list of words
+    run_ansible_test_checked "$TEST_ROOT/sanity-$pyver.log" \
+        with_venv "$venv" ansible-test sanity --color no --python "$pyver" ${SANITY_ARGS:-} || rc=$?
+    # Modules and module_utils promise Python 3.8 (tests/config.yml): ansible-core 2.19 is the
+    # newest release that still supports 3.8 targets, so its run also compiles them with 3.8.
+    if [ "$venv" = py311 ] && [ -z "${SANITY_ARGS:-}" ]; then
+        py38=$(find_python 3.8 "${PYTHON38:-}") || die "no Python 3.8 found for the compile check (set PYTHON38)"
+        mkdir -p "$TEST_ROOT/bin"
+        ln -sfn "$py38" "$TEST_ROOT/bin/python3.8"
+        PATH="$TEST_ROOT/bin:$PATH" run_ansible_test_checked "$TEST_ROOT/sanity-3.8.log" \
+            with_venv "$venv" ansible-test sanity --color no --python 3.8 --test compile || rc=$?
+    fi
+    return "$rc"
+}
+
+stage_units() {  # stage_units VENV PYTHON_VERSION
+    local venv=$1 pyver=$2
+    need_venvs
+    sync_layout
+    cd "$COLL"
+    # shellcheck disable=SC2086
+    with_venv "$venv" ansible-test units --color no --python "$pyver" ${UNITS_ARGS:-}
+}
+
+integration_targets() {
+    local dir
+    for dir in "$ROOT"/tests/integration/targets/*/; do
+        [ -d "$dir" ] || continue
+        case "$(basename "$dir")" in setup_* | prepare_*) continue ;; esac
+        basename "$dir"
+    done
+}
+
+stage_integration() {
+    need_venvs
+    local targets target bad=0
+    targets=$(integration_targets)
+    [ -n "$targets" ] || skip "no targets under tests/integration/targets"
+    # Every target must run: a disabled or unsupported alias would hide it from ansible-test.
+    for target in $targets; do
+        if grep -q -E '^(disabled|unsupported|unstable)\b' "$ROOT/tests/integration/targets/$target/aliases" 2>/dev/null; then
+            log "FAIL: integration target $target is marked disabled/unsupported/unstable in its aliases"
+            bad=1
+        fi
+    done
+    [ "$bad" = 0 ] || return 1
+    sync_layout
+    cd "$COLL"
+    # No --venv: the targets run with .venv/py311's python, which has aiosmtpd, trustme,
+    # dnspython, aiosmtplib and jsonschema. The test machine is disposable, so destructive
+    # targets (system configuration, packages) run too.
+    # shellcheck disable=SC2086
+    with_venv py311 ansible-test integration --color no --python 3.11 --allow-destructive --continue-on-error ${INTEGRATION_ARGS:-}
+}
+
+stage_molecule() {
+    need_venvs
+    local dir scenarios=() scenario
+    for dir in "$ROOT"/extensions/molecule/*/; do
+        [ -f "$dir/molecule.yml" ] && scenarios+=("$(basename "$dir")")
+    done
+    if [ -n "${MOLECULE_SCENARIOS:-}" ]; then
+        read -r -a scenarios <<<"$MOLECULE_SCENARIOS"
+    fi
+    [ "${#scenarios[@]}" -gt 0 ] || skip "no scenario under extensions/molecule"
+    sync_layout
+    cd "$COLL"
+    for scenario in "${scenarios[@]}"; do
+        banner "molecule test -s $scenario"
+        # Molecule installs the collection before a run; ANSIBLE_HOME keeps that copy out of
+        # ~/.ansible/collections, where it would outlive the run and shadow later changes.
+        ANSIBLE_HOME="$TEST_ROOT/ansible-home" with_venv py311 molecule test -s "$scenario"
+    done
+}
+
+# --------------------------------------------------------------------------- driver
+
+run_stage() {  # run_stage NAME FUNCTION ARGS...
+    local name=$1 start rc=0 took skip_file="$TEST_ROOT/.skip-$1"
+    shift
+    banner "stage $name"
+    mkdir -p "$TEST_ROOT"
+    rm -f "$skip_file"
+    start=$(now)
+    # Each stage runs in its own bash so that `set -e` holds inside it (bash ignores
+    # errexit in a function called as part of an `||` list).
+    MAILOPS_SKIP_FILE="$skip_file" "$BASH" "${BASH_SOURCE[0]}" --stage-function "$@" || rc=$?
+    took=$(elapsed "$start")
+    if [ "$rc" = 0 ] && [ -s "$skip_file" ]; then
+        SKIPPED+=("$name")
+        TIMES+=("$(printf '%-18s skipped %7ss  %s' "$name" "$took" "$(cat "$skip_file")")")
+        log "---- stage $name skipped: $(cat "$skip_file")"
+        return 0
+    fi
+    if [ "$rc" = 0 ]; then
+        PASSED+=("$name")
+        TIMES+=("$(printf '%-18s passed  %7ss' "$name" "$took")")
+        log "---- stage $name passed in ${took}s"
+        return 0
+    fi
+    FAILED+=("$name")
+    TIMES+=("$(printf '%-18s FAILED  %7ss' "$name" "$took")")
+    log "---- stage $name FAILED (exit $rc) after ${took}s: $(stage_hint "$name")"
+    return 1
+}
+
+skip() {  # skip REASON: end the current stage as skipped (only where nothing exists to test)
+    printf '%s\n' "$1" > "$MAILOPS_SKIP_FILE"
+    exit 0
+}
+
+stage_hint() {
+    case "$1" in
+        setup|setup-py311) echo "creating the Python environments under .venv/ failed (see pip's output above)" ;;
+        ruff) echo "ruff found problems; 'make lint' repeats, '.venv/py311/bin/ruff check --fix .' fixes some" ;;
+        schema-sync) echo "generated files are stale: run 'python tools/sync_schema.py' and commit the result" ;;
+        changelog-lint) echo "a changelog fragment in changelogs/fragments/ is invalid" ;;
+        ansible-lint) echo "ansible-lint (production profile) found problems in the YAML above" ;;
+        build) echo "the collection tarball is wrong or a module's documentation does not render" ;;
+        sanity-*) echo "ansible-test sanity failed; results are in $COLL/tests/output/" ;;
+        units-*) echo "ansible-test units failed; results are in $COLL/tests/output/" ;;
+        integration-*) echo "an integration target failed; results are in $COLL/tests/output/" ;;
+        molecule) echo "a Molecule scenario failed" ;;
+        *) echo "see the output above" ;;
+    esac
+}
+
+expand() {
+    case "$1" in
+        all | test) echo setup ruff schema-sync changelog-lint ansible-lint build units-2.19 units-2.21 \
+            sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
+        lint) echo setup ruff schema-sync changelog-lint ansible-lint ;;
+        sanity) echo setup sanity-2.19 sanity-2.21 ;;
+        units) echo setup units-2.19 units-2.21 ;;
+        integration) echo setup integration-2.19 ;;
+        molecule) echo setup molecule ;;
+        build) echo setup build ;;
+        *) echo "$1" ;;
+    esac
+}
+
+dispatch() {
+    case "$1" in
+        setup) run_stage setup stage_setup ;;
+        setup-py311) run_stage setup-py311 stage_setup_py311 ;;
+        ruff) run_stage ruff stage_ruff ;;
+        schema-sync) run_stage schema-sync stage_schema_sync ;;
+        changelog-lint) run_stage changelog-lint stage_changelog_lint ;;
+        ansible-lint) run_stage ansible-lint stage_ansible_lint ;;
+        build) run_stage build stage_build ;;
+        units-2.19) run_stage units-2.19 stage_units py311 3.11 ;;
+        units-2.21) run_stage units-2.21 stage_units py312 3.12 ;;
+        sanity-2.19) run_stage sanity-2.19 stage_sanity py311 3.11 ;;
+        sanity-2.21) run_stage sanity-2.21 stage_sanity py312 3.12 ;;
+        integration-2.19) run_stage integration-2.19 stage_integration ;;
+        molecule) run_stage molecule stage_molecule ;;
+        *) die "unknown stage: $1 (see the head of tests/run.sh)" ;;
+    esac
+}
+
+summary() {
+    banner "summary"
+    local line
+    for line in "${TIMES[@]}"; do
+        log "$line"
+    done
+    log "total ${1}s"
+    if [ "${#SKIPPED[@]}" -gt 0 ]; then
+        log "${#PASSED[@]} passed, ${#FAILED[@]} failed, ${#SKIPPED[@]} skipped"
+    else
+        log "${#PASSED[@]} passed, ${#FAILED[@]} failed"
+    fi
+}
+
+main() {
+    local -a stages=()
+    local arg stage seen=" " start
+    [ "$#" -gt 0 ] || set -- all
+    for arg in "$@"; do
+        for stage in $(expand "$arg"); do
+            case "$seen" in *" $stage "*) continue ;; esac
+            seen="$seen$stage "
+            stages+=("$stage")
+        done
+    done
+    # One run at a time per checkout: stages share the copied layout under $TEST_ROOT.
+    mkdir -p "$(dirname "$TEST_ROOT")"
+    exec 9>"$TEST_ROOT.lock"
+    if ! flock -n 9; then
+        log "another test run on this checkout holds $TEST_ROOT.lock; waiting for it"
+        flock 9
+    fi
+    start=$(now)
+    for stage in "${stages[@]}"; do
+        if ! dispatch "$stage" && [ "${KEEP_GOING:-0}" != 1 ]; then
+            log "stopping after the first failed stage ($stage); KEEP_GOING=1 runs the rest"
+            break
+        fi
+    done
+    summary "$(elapsed "$start")"
+    [ "${#FAILED[@]}" = 0 ]
+}
+
+if [ "${1:-}" = --stage-function ]; then
+    shift
+    "$@"
+    exit 0
+fi
+main "$@"

@@ -4,16 +4,8 @@
 set -eu
 
 PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-# ansible-test runs a copy of the target; the servers stay in the collection it tests.
-SERVERS=""
-for candidate in "$(dirname "$0")/../../../servers" \
-        "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/mailops/smtp/tests/servers"; do
-    if [ -f "$candidate/dns_server.py" ]; then
-        SERVERS=$(cd "$candidate" && pwd)
-        break
-    fi
-done
-[ -n "$SERVERS" ] || { echo "tests/servers/dns_server.py not found" >&2; exit 1; }
+# shellcheck source=../setup_mailops_servers/servers.sh
+. "$(dirname "$0")/../setup_mailops_servers/servers.sh"
 STATE=$(mktemp -d)
 
 cleanup() {

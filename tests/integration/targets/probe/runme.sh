@@ -5,26 +5,8 @@
 set -eu
 
 PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
-# ansible-test runs a copy of tests/integration only: find tests/servers next to the target
-# (a plain checkout) or in the collection on ANSIBLE_COLLECTIONS_PATH.
-servers_dir() {
-    local here root
-    here=$(cd "$(dirname "$0")" && pwd)
-    if [ -f "$here/../../../servers/smtp_server.py" ]; then
-        (cd "$here/../../../servers" && pwd)
-        return
-    fi
-    local IFS=:
-    for root in ${ANSIBLE_COLLECTIONS_PATH:-}; do
-        if [ -f "$root/ansible_collections/mailops/smtp/tests/servers/smtp_server.py" ]; then
-            echo "$root/ansible_collections/mailops/smtp/tests/servers"
-            return
-        fi
-    done
-    echo "tests/servers/smtp_server.py not found next to the target nor in ANSIBLE_COLLECTIONS_PATH" >&2
-    return 1
-}
-SERVERS=$(servers_dir)
+# shellcheck source=../setup_mailops_servers/servers.sh
+. "$(dirname "$0")/../setup_mailops_servers/servers.sh"
 STATE=$(mktemp -d)
 
 stop_servers() {

@@ -4,16 +4,10 @@
 set -eux
 export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
 here=$(cd "$(dirname "$0")" && pwd)
-# ansible-test runs a copy of the target: the examples are in the collection under test.
-collection=
-IFS=: read -r -a roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-for root in "${roots[@]}" "$here/../../../../../../.."; do
-    if [ -d "$root/ansible_collections/mailops/smtp/examples/inventories" ]; then
-        collection=$(cd "$root/ansible_collections/mailops/smtp" && pwd)
-        break
-    fi
-done
-test -n "$collection" || { echo "examples/inventories of mailops.smtp not found on ANSIBLE_COLLECTIONS_PATH"; exit 1; }
+# The examples are in the collection under test.
+# shellcheck source=../setup_mailops_servers/servers.sh
+. "$(dirname "$0")/../setup_mailops_servers/servers.sh"
+collection=$MAILOPS_COLLECTION
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}

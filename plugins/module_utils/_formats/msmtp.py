@@ -58,6 +58,17 @@ def _onoff(value):
     return "on" if value else "off"
 
 
+# The model field each free-text msmtp command comes from, for errors that name the field.
+COMMAND_FIELDS = {
+    "host": ("host",),
+    "user": ("auth", "username"),
+    "password": ("auth", "password"),
+    "tls_trust_file": ("tls", "ca_file"),
+    "tls_host_override": ("tls", "server_name"),
+    "from": ("senders", "default"),
+}
+
+
 def native_commands(conn):
     """msmtp commands for one canonical connector, as (command, value text)."""
     sec = conn.get("security")
@@ -157,8 +168,9 @@ def render(connectors, current=None, options=None):
             lines.append(EXTRA_MARK + json.dumps(extras, sort_keys=True, ensure_ascii=True))
         for cmd, value in cmds:
             if "\n" in value or "\r" in value:
+                field = COMMAND_FIELDS.get(cmd, (cmd,))
                 raise _common.FormatError("%s: msmtp values cannot contain line breaks" % _common.pointer(
-                    (cmd,), index))
+                    field, index), field)
             lines.append("%s %s" % (cmd, _quote(value)))
     default = default_account(conns, options)
     if default:

@@ -27,6 +27,8 @@ import tempfile
 import threading
 import time
 
+import _daemon
+
 SOA = "@ IN SOA ns.{origin}. hostmaster.{origin}. 1 3600 600 86400 60\n@ IN NS ns.{origin}.\nns IN A 127.0.0.1\n"
 HTTPS_ADDRESS = "127.0.0.44"
 
@@ -427,17 +429,6 @@ def serve(args):
     return 0
 
 
-def wait_ready(state_dir, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with open(state_path(state_dir), encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    return None
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -456,33 +447,17 @@ def main(argv=None):
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error("--host must be a loopback address")
     if args.stop:
-        state = wait_ready(args.state_dir, 0.5)
-        if state:
-            os.kill(state["pid"], signal.SIGTERM)
-            deadline = time.time() + 15
-            while os.path.exists(state_path(args.state_dir)) and time.time() < deadline:
-                time.sleep(0.1)
+        _daemon.stop(state_path(args.state_dir))
         return 0
     if args.wait is not None:
-        state = wait_ready(args.state_dir, args.wait)
+        state = _daemon.wait_for_state(state_path(args.state_dir), args.wait)
         if not state:
             return 1
         print(json.dumps(state))
         return 0
     if args.background:
-        os.makedirs(args.state_dir, exist_ok=True)
-        if os.path.exists(state_path(args.state_dir)):
-            os.unlink(state_path(args.state_dir))
-        child_argv = [a for a in argv if a != "--background"]
-        log = open(os.path.join(args.state_dir, "dns_server.log"), "ab") if os.path.isdir(args.state_dir) else None
-        subprocess.Popen([sys.executable, os.path.abspath(__file__)] + child_argv, stdin=subprocess.DEVNULL,
-                         stdout=log or subprocess.DEVNULL, stderr=log or subprocess.DEVNULL, start_new_session=True)
-        state = wait_ready(args.state_dir, 60)
-        if not state:
-            sys.stderr.write("DNS server did not become ready (see %s/dns_server.log)\n" % args.state_dir)
-            return 1
-        print(json.dumps(state))
-        return 0
+        return _daemon.start_detached(__file__, argv, state_path(args.state_dir),
+                                      os.path.join(args.state_dir, "dns_server.log"), 60)
     return serve(args)
 
 

@@ -19,10 +19,10 @@ import json
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import threading
-import time
+
+import _daemon
 
 
 def state_path(state_dir):
@@ -95,17 +95,6 @@ def serve(args):
     return 0
 
 
-def wait_ready(state_dir, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with open(state_path(state_dir), encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            time.sleep(0.1)
-    return None
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -122,27 +111,11 @@ def main(argv=None):
         parser.error("--host must be a loopback address")
     args.policy_dir = args.policy_dir or os.path.join(args.state_dir, "mta-sts")
     if args.stop:
-        state = wait_ready(args.state_dir, 0.5)
-        if state:
-            os.kill(state["pid"], signal.SIGTERM)
-            deadline = time.time() + 15
-            while os.path.exists(state_path(args.state_dir)) and time.time() < deadline:
-                time.sleep(0.1)
+        _daemon.stop(state_path(args.state_dir))
         return 0
     if args.background:
-        os.makedirs(args.state_dir, exist_ok=True)
-        if os.path.exists(state_path(args.state_dir)):
-            os.unlink(state_path(args.state_dir))
-        child_argv = [a for a in argv if a != "--background"]
-        log = open(os.path.join(args.state_dir, "https_server.log"), "ab")
-        subprocess.Popen([sys.executable, os.path.abspath(__file__)] + child_argv, stdin=subprocess.DEVNULL,
-                         stdout=log, stderr=log, start_new_session=True)
-        state = wait_ready(args.state_dir, 30)
-        if not state:
-            sys.stderr.write("HTTPS server did not become ready (see %s/https_server.log)\n" % args.state_dir)
-            return 1
-        print(json.dumps(state))
-        return 0
+        return _daemon.start_detached(__file__, argv, state_path(args.state_dir),
+                                      os.path.join(args.state_dir, "https_server.log"), 30)
     return serve(args)
 
 

@@ -44,23 +44,6 @@ def _strip_none(value):
     return value
 
 
-def _plain(value):
-    """Plain Python types (templated values may be str/dict/list subclasses carrying tags)."""
-    if isinstance(value, dict):
-        return dict((_plain(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    return value
-
-
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -85,7 +68,7 @@ class ActionModule(ActionBase):
 
     def _run(self, result, task_vars, secrets):
         _spec, params = self.validate_argument_spec(argument_spec=_apply.argument_spec())
-        params = _plain(params)
+        params = _model.plain_data(params)
         config = [_strip_none(c) for c in params.get("config") or []]
         secrets = secrets + _model.secret_values(config)
 
@@ -94,7 +77,7 @@ class ActionModule(ActionBase):
         if config:
             # Validate what the user wrote, not the argument spec's view of it (which fills in
             # defaults such as starttls for security none and would draw spurious warnings).
-            declared = _plain(self._task.args.get("config"))
+            declared = _model.plain_data(self._task.args.get("config"))
             findings = self._validate(declared, secrets, blocking=state in ("replaced", "overridden", "rendered"))
             result.update(findings)
             if result.get("failed"):

@@ -16,7 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible.template import Templar
 from ansible.vars.manager import VariableManager
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _report
+from ansible_collections.mailops.smtp.plugins.module_utils import _model, _report
 
 ARGUMENT_SPEC = {
     "left": {"type": "list", "elements": "path", "required": True},
@@ -25,17 +25,6 @@ ARGUMENT_SPEC = {
     "match_by": {"type": "str", "choices": ["host_name", "name"], "default": "host_name"},
     "ignore_fields": {"type": "list", "elements": "str", "default": []},
 }
-
-
-def _native(value):
-    """Plain Python data: containers rebuilt, vaulted or tagged strings turned into str."""
-    if isinstance(value, dict):
-        return dict((str(k), _native(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_native(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return str(value)
 
 
 class ActionModule(ActionBase):
@@ -61,7 +50,7 @@ class ActionModule(ActionBase):
                 if variable not in host_vars:
                     continue
                 templar = Templar(loader=loader, variables=host_vars)
-                value = _native(templar.template(host_vars[variable]))
+                value = _model.plain_data(templar.template(host_vars[variable]))
             except AnsibleError as exc:
                 raise AnsibleActionFail("%s: cannot read %s of host %s: %s"
                                         % (side, variable, host.name, to_native(exc))) from None

@@ -242,6 +242,27 @@ def connector_argument_spec(required=True):
     return {"type": "list", "elements": "dict", "required": required, "options": options}
 
 
+def plain_data(value):
+    """Plain, JSON-safe Python data from templated values.
+
+    Containers are rebuilt; str, int and float subclasses (Ansible's tagged values) become the
+    base type; anything else (a vaulted value, for one) becomes its text.
+    """
+    if isinstance(value, dict):
+        return dict((plain_data(k), plain_data(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
 def connector_label(connector, index):
     """A name for messages: the connector's name when it has a usable one, else its position."""
     if isinstance(connector, dict) and isinstance(connector.get("name"), str) and connector["name"]:

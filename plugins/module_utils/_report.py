@@ -81,17 +81,6 @@ def _is_secret(path):
     return _model.is_secret_path(tuple(path.split(".")))
 
 
-def _plain(value):
-    """A JSON-safe copy (tuples to lists, unknown objects to text)."""
-    if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float)):
-        return value
-    return str(value)
-
-
 def _secret_compare(path, left, right, secret_states, right_paths):
     """State of one secret: 'changed', 'unchanged', 'left'/'right' (one side only) or 'unknown'.
 
@@ -150,7 +139,7 @@ def compare_fields(left, right, ignore_fields=(), secret_states=False):
             state = "right"
         else:
             continue
-        rows.append({"field": path, "left": _plain(lval), "right": _plain(rval), "state": state,
+        rows.append({"field": path, "left": _model.plain_data(lval), "right": _model.plain_data(rval), "state": state,
                      "secret": False})
     return rows
 

@@ -119,3 +119,17 @@ def test_every_secret_field_is_no_log_in_the_argument_spec():
         for key in path[:-1]:
             node = node[key]["options"]
         assert node[path[-1]].get("no_log") is True
+
+
+def test_plain_data_unwraps_subclasses_and_stringifies_the_rest():
+    class Tagged(str):
+        pass
+
+    class Vaulted:
+        def __str__(self):
+            return "decrypted"
+
+    data = {Tagged("k"): [Tagged("v"), (1, 2.5, True, None)], "vault": Vaulted()}
+    out = _model.plain_data(data)
+    assert out == {"k": ["v", [1, 2.5, True, None]], "vault": "decrypted"}
+    assert list(out)[0].__class__ is str and out["k"][0].__class__ is str

@@ -18,7 +18,6 @@ import re
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     IMPLICIT_TLS_PORTS,
     STARTTLS_PORTS,
-    default_port,
     is_ip,
     is_loopback,
 )
@@ -294,9 +293,3 @@ def list_rules(connectors):
         else:
             seen[name] = index
     return found
-
-
-def effective_port(conn):
-    """Port a connector will really use (explicit, or the default for its security mode)."""
-    port = conn.get("port")
-    return port if isinstance(port, int) else default_port(conn.get("security", "starttls"))

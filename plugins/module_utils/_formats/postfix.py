@@ -509,7 +509,8 @@ class Postfix(_base.Format):
             stale = compiled is None or src is None or compiled.st_mtime < src.st_mtime
             if not (stale or key in changed) or src is None:
                 continue
-            rc, out, err = step.host.run([postmap, "%s:%s" % (map_type, full)])
+            # -c: postmap reads this instance's main.cf (database defaults), not /etc/postfix's.
+            rc, out, err = step.host.run([postmap, "-c", step.path, "%s:%s" % (map_type, full)])
             if rc != 0:
                 raise _base.ApplyError("postmap %s:%s failed (rc=%d): %s" % (
                     map_type, full, rc, (err or out).strip()[-2000:]))

@@ -22,7 +22,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model, _rules
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 STATES = ("replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
@@ -134,6 +134,22 @@ def report_secrets(declared, current, spec=None):
                 node[path[-1]] = _model.secret_state(want, actual)
         out.append(conn)
     return out
+
+
+def capability_warnings(spec, config, state):
+    """The capability matrix, checked again on the target: lines to warn; ApplyError when refused.
+
+    The action plugin checks the same on the controller; this keeps a direct call of the
+    module (no action plugin in front) from writing what the program cannot enforce.
+    """
+    if state not in RENDER_STATES:
+        return []
+    findings = _rules.format_rules(config, spec.name)
+    errors = [f for f in findings if f["severity"] == _rules.ERROR]
+    if errors:
+        raise ApplyError("config cannot be written as format %s, nothing was applied: %s" % (
+            spec.name, " | ".join(_rules.finding_line(f, "ERROR") for f in errors)))
+    return [_rules.finding_line(f) for f in findings]
 
 
 # ---------------------------------------------------------------- file access
@@ -335,7 +351,7 @@ def offline(params):
     secrets = _model.secret_values(config)
     options = spec.options_from(params, params.get("path") or spec.default_path)
     result = {"changed": False}
-    warnings = _formats.check_options(spec.name, params)
+    warnings = _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
     if warnings:
         result["warnings"] = warnings
     if state == "rendered":
@@ -362,10 +378,10 @@ def apply(params, host, check_mode=False, diff_mode=False):
     if not path:
         raise ApplyError("path: required for format %s with state %s (%s)" % (spec.name, state, spec.path_description))
     path = os.path.abspath(path)
-    warnings = _formats.check_options(spec.name, params)
     config = [_common.canonical(c) for c in params.get("config") or []]
     if state in ("replaced", "overridden") and not config:
         raise ApplyError("config: state %s needs at least one connector" % state)
+    warnings = _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
     options = spec.options_from(params, path)
     result = {"changed": False, "path": path}
     if warnings:

@@ -44,6 +44,21 @@ def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
     assert yamlfile.parse(yamlfile.render(conns)) == canonical(conns)
 
 
+# One connector per file, every model field: native keys plus the format's record.
+APP_FORMATS = [("django", {"config_dir": "/srv/app/mail_settings.py"}), ("django", {"config_dir": "/srv/app/.env"})]
+
+
+@pytest.mark.parametrize("fmt, options", APP_FORMATS)
+@SETTINGS
+@given(conn=connectors())
+def test_application_round_trip(fmt, options, conn):
+    text = _formats.render(fmt, [conn], None, options)
+    assert _formats.parse(fmt, text, options) == canonical([conn])
+    assert _formats.render(fmt, [conn], None, options) == text
+    assert _formats.render(fmt, [conn], text, options) == text
+    assert text.endswith("\n") and _common.MANAGED_MARK in text
+
+
 @SETTINGS
 @given(conn=connectors())
 def test_javamail_round_trip(conn):

@@ -12,7 +12,7 @@ single-file formats take and return text, postfix takes and returns {file name: 
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import django, env, inifile, javamail, jsonfile, msmtp, postfix, template, yamlfile
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import django, env, grafana, inifile, javamail, jsonfile, msmtp, postfix, template, yamlfile
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
 FORMATS = {
@@ -25,6 +25,7 @@ FORMATS = {
     "ini": inifile,
     "template": template,
     "django": django,
+    "grafana": grafana,
 }
 
 KEYMAP_FORMATS = ("env", "ini", "javamail")

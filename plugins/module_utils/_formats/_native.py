@@ -55,6 +55,15 @@ def read_record(line, comment):
     return value
 
 
+def find_record(lines, comment):
+    """The record dict of the last record line among lines ({} when there is none)."""
+    record = {}
+    for line in lines:
+        if is_record(line, comment):
+            record = read_record(line, comment)
+    return record
+
+
 def extras(conn, carried_pairs):
     """{dotted field: value} of every field the native keys do not carry as declared (name included)."""
     back = _common.canonical(_common.unflatten(list(carried_pairs) + [(("name",), conn["name"])]))
@@ -94,6 +103,24 @@ def single(connectors, fmt):
         raise _common.FormatError("config: a %s file holds one connector; got %d (use one task and path per "
                                   "connector)" % (fmt, len(conns)))
     return conns[0] if conns else None
+
+
+def desired(connectors, fmt, native_values, carried):
+    """(native (key, value) list, record dict) for the one connector, or ([], None) for none.
+
+    native_values(conn) -> [(key, value)] writes a connector in the program's keys;
+    carried({key: value}) -> [(field path, value)] reads them back.
+    """
+    conn = single(connectors, fmt)
+    if conn is None:
+        return [], None
+    native = native_values(conn)
+    return native, extras(conn, carried(dict(native)))
+
+
+def path_suffix(options):
+    """The managed file's path from the format options, for formats whose syntax follows its name."""
+    return str((options or {}).get("config_dir") or "")
 
 
 def refuse_breaks(value, path, what):

@@ -121,17 +121,11 @@ def carried(values):
 
 
 def desired(connectors):
-    """(native (key, value) list, record dict) for the file, or ([], None) for no connector."""
-    conn = _native.single(connectors, "django")
-    if conn is None:
-        return [], None
-    native = native_values(conn)
-    return native, _native.extras(conn, carried(dict(native)))
+    return _native.desired(connectors, "django", native_values, carried)
 
 
 def is_module(options):
-    path = (options or {}).get("config_dir") or ""
-    return str(path).endswith(".py")
+    return _native.path_suffix(options).endswith(".py")
 
 
 # --- settings module syntax -------------------------------------------------------------
@@ -205,14 +199,6 @@ def _render_env(native, record, current):
     return "\n".join(_common.header_lines() + _native.merge(lines, spans, new, record, "#")) + "\n"
 
 
-def _record(text):
-    record = {}
-    for line in _native.split_lines(text):
-        if _native.is_record(line, "#"):
-            record = _native.read_record(line, "#")
-    return record
-
-
 def render(connectors, current=None, options=None):
     native, record = desired(connectors)
     if is_module(options):
@@ -225,7 +211,7 @@ def parse(text, options=None):
         values, _spans = _module_values(text)
     else:
         values = _native.env_pairs(text, NATIVE_KEYS)
-    record = _record(text)
+    record = _native.find_record(_native.split_lines(text), "#")
     if not values.get("EMAIL_HOST") and not record:
         return []
     return [_native.connector(carried(values), record, (options or {}).get("default_name"))]

@@ -12,7 +12,19 @@ single-file formats take and return text, postfix takes and returns {file name: 
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import django, env, grafana, inifile, javamail, jsonfile, msmtp, postfix, template, yamlfile
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
+    django,
+    env,
+    gitea,
+    grafana,
+    inifile,
+    javamail,
+    jsonfile,
+    msmtp,
+    postfix,
+    template,
+    yamlfile,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
 FORMATS = {
@@ -26,6 +38,7 @@ FORMATS = {
     "template": template,
     "django": django,
     "grafana": grafana,
+    "gitea": gitea,
 }
 
 KEYMAP_FORMATS = ("env", "ini", "javamail")

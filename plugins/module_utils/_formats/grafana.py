@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _native
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _goini, _native
 
 MULTI_FILE = False
 SECTION = "smtp"
@@ -43,9 +43,6 @@ KEY_FIELDS = {
 
 # Grafana expands $__env{..}, $__file{..}, ${..} in every value after loading (pkg/setting/expanders.go).
 _EXPANDER = re.compile(r"\$(|__\w+)\{([^}]+)\}")
-_KEY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.-]+)\s*[=:](?P<val>.*)$")
-_SECTION = re.compile(r"^\s*\[(?P<name>[^\]]*)\]")
-_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./<>!?*()\[\]{}|~^ -]*$")
 
 
 def _host_port(conn):
@@ -132,92 +129,9 @@ def is_ini(options):
 
 # --- grafana.ini (go-ini) ---------------------------------------------------------------
 
-def ini_encode(value):
-    """A value as go-ini reads it back unchanged: bare when plain, else in triple quotes."""
-    if value == "" or (_SAFE.match(value) and value == value.strip()):
-        return value
-    # go-ini takes the text between the first and the last triple quote, with no escapes
-    # (Grafana's docs: wrap a password holding # or ; in triple quotes).
-    return '"""%s"""' % value
-
-
-def ini_decode(raw):
-    line = raw.lstrip()
-    if len(line) > 3 and line.startswith('"""'):
-        end = line.rfind('"""', 3)
-        if end >= 3:
-            return line[3:end]
-    if line.startswith("`"):
-        end = line.rfind("`", 1)
-        if end >= 1:
-            return line[1:end]
-    line = line.strip()
-    cut = min([i for i in (line.find("#"), line.find(";")) if i >= 0] or [len(line)])
-    line = line[:cut].strip()
-    for quote in "\"'":
-        if len(line) >= 2 and line[0] == quote and line[-1] == quote and line.find(quote, 1) == len(line) - 1:
-            return line[1:-1]
-    return line
-
-
-def _sections(lines):
-    """[(section name or None, first index, last index)] in file order."""
-    out = [[None, 0, len(lines) - 1]]
-    for index, line in enumerate(lines):
-        match = _SECTION.match(line)
-        if match:
-            out[-1][2] = index - 1
-            out.append([match.group("name").strip(), index, len(lines) - 1])
-    return [tuple(s) for s in out]
-
-
-def _ini_values(lines):
-    values = {}
-    for name, first, last in _sections(lines):
-        if name != SECTION:
-            continue
-        for line in lines[first:last + 1]:
-            match = _KEY.match(line)
-            if match and match.group("key") in NATIVE_KEYS:
-                values[match.group("key")] = ini_decode(match.group("val"))
-    return values
-
-
 def _render_ini(native, record, current):
-    lines = _native.split_lines(current)
-    new = [(k, "%s = %s" % (k, ini_encode(v))) for k, v in native]
-    out = []
-    done = False
-    for name, first, last in _sections(lines):
-        part = lines[first:last + 1]
-        if name != SECTION:
-            out.extend(ln for ln in part if _common.MANAGED_MARK not in ln)
-            continue
-        spans = {}
-        for index, line in enumerate(part):
-            match = _KEY.match(line)
-            if match and match.group("key") in NATIVE_KEYS:
-                spans[index] = (index, match.group("key"))
-        if done:
-            # A second [smtp] section: go-ini merges it into the first, so its managed keys go.
-            out.extend(ln for i, ln in enumerate(part) if i not in spans and not _native.is_record(ln, "#"))
-            continue
-        body, trailing = part[1:], []
-        while body and not body[-1].strip():
-            trailing.append(body.pop())
-        merged = _native.merge(body, dict((i - 1, (e - 1, k)) for i, (e, k) in spans.items()), new, record, "#")
-        out.append(part[0])
-        out.extend(merged)
-        out.extend(trailing)
-        done = True
-    while out and not out[-1].strip():
-        out.pop()
-    if not done and (new or record is not None):
-        if out:
-            out.append("")
-        out.append("[%s]" % SECTION)
-        out.extend(_native.merge([], {}, new, record, "#"))
-    return "\n".join(_common.header_lines() + out) + "\n"
+    new = [(k, _goini.line(k, v)) for k, v in native]
+    return _goini.render(current, SECTION, new, record, NATIVE_KEYS)
 
 
 # --- GF_SMTP_* environment file ---------------------------------------------------------
@@ -239,11 +153,8 @@ def render(connectors, current=None, options=None):
 def parse(text, options=None):
     lines = _native.split_lines(text)
     if is_ini(options):
-        values = _ini_values(lines)
-        record = {}
-        for name, first, last in _sections(lines):
-            if name == SECTION:
-                record = _native.find_record(lines[first:last + 1], "#") or record
+        values = _goini.values(text, SECTION, NATIVE_KEYS)
+        record = _goini.record(text, SECTION)
     else:
         values = dict((ENV_KEYS[k], v) for k, v in _native.env_pairs(text, ENV_KEYS).items())
         record = _native.find_record(lines, "#")

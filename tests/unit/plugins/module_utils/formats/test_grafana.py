@@ -22,7 +22,7 @@ import os
 import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, grafana
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _goini, grafana
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 INI = {"config_dir": "/etc/grafana/grafana.ini"}
@@ -53,7 +53,7 @@ def smtp_section(text):
             continue
         if section == "smtp" and line.strip() and line.strip()[0] not in "#;":
             key, _sep, raw = line.partition("=")
-            values[key.strip()] = grafana.ini_decode(raw)
+            values[key.strip()] = _goini.decode(raw)
     return values
 
 

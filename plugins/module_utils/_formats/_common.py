@@ -264,3 +264,13 @@ def check_names(connectors):
 
 def dumps_json(value):
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+def json_encodings(secret):
+    """A secret as it appears in JSON text (escaped, with and without ASCII escapes)."""
+    return (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1])
+
+
+def dquote_encodings(secret):
+    """A secret as it appears inside dquote()."""
+    return (secret, dquote(secret)[1:-1])

@@ -120,7 +120,7 @@ def desired(connectors, fmt, native_values, carried):
 
 def path_suffix(options):
     """The managed file's path from the format options, for formats whose syntax follows its name."""
-    return str((options or {}).get("config_dir") or "")
+    return str((options or {}).get("path") or "")
 
 
 def refuse_breaks(value, path, what):

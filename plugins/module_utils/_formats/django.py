@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import ast
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _native
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _native
 
-MULTI_FILE = False
 BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 SERVER_PURPOSE = "server"
 
@@ -215,3 +214,38 @@ def parse(text, options=None):
     if not values.get("EMAIL_HOST") and not record:
         return []
     return [_native.connector(carried(values), record, (options or {}).get("default_name"))]
+
+
+class Django(_base.Format):
+    name = "django"
+    summary = "Django's EMAIL_* settings, as a settings module (*.py) or an environment file"
+    path_description = "the settings module (*.py) or environment file"
+    capabilities = dict(
+        _base.EVERYTHING,
+        starttls_opportunistic=_base.Lacks(
+            "Django has no opportunistic STARTTLS: EMAIL_USE_TLS makes smtplib require it, so Django refuses to send "
+            "('STARTTLS extension not supported by server') when the server offers none", _base.Lacks.STRICTER),
+        verify_off=_base.Lacks(
+            "Django cannot turn certificate verification off: its SMTP backend uses ssl.create_default_context(), "
+            "so it verifies anyway and refuses an untrusted certificate", _base.Lacks.STRICTER),
+        ca_file=_base.Lacks(
+            "Django has no setting for a CA file: it trusts the system store, or the file SSL_CERT_FILE names in "
+            "its environment; tls.ca_file is only recorded"),
+        min_tls_version=_base.Lacks(
+            "Django has no setting for the TLS version: Python's default context accepts TLS 1.2 and later, so "
+            "min_version 1.3 is not enforced"),
+        auth_mechanisms=_base.Lacks(
+            "Django cannot restrict AUTH mechanisms: smtplib picks CRAM-MD5, then PLAIN, then LOGIN from what the "
+            "server offers"),
+        envelope_sender=_base.Lacks(
+            "Django has no envelope sender setting: MAIL FROM is the From address of each message "
+            "(DEFAULT_FROM_EMAIL unless the code passes another)"),
+        multiple_connectors=_base.Lacks(
+            "Django's EMAIL_* settings describe one SMTP server: write one file per connector", _base.Lacks.REFUSED),
+    )
+
+    def secret_encodings(self, secret):
+        return (secret, repr(secret)[1:-1], _common.dquote(secret)[1:-1])
+
+
+FORMAT = Django()

@@ -19,9 +19,8 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _goini, _native
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _goini, _native
 
-MULTI_FILE = False
 SECTION = "mailer"
 PROTOCOLS = {"none": "smtp", "starttls": "smtp+starttls", "tls": "smtps"}
 # Gitea's inference when PROTOCOL is empty (modules/setting/mailer.go): by SMTP_PORT, else smtps.
@@ -118,3 +117,29 @@ def parse(text, options=None):
                                                            and not record):
         return []
     return [_native.connector(carried(values), record, (options or {}).get("default_name"))]
+
+
+class Gitea(_base.Format):
+    name = "gitea"
+    summary = "the [mailer] section of Gitea's and Forgejo's app.ini"
+    path_description = "app.ini"
+    capabilities = dict(
+        _base.EVERYTHING,
+        starttls_required=_base.Lacks(
+            "Gitea cannot require STARTTLS: PROTOCOL smtp+starttls uses it when the server offers it and otherwise "
+            "sends in clear text (it logs 'falling back to regular SMTP'), credentials included"),
+        ca_file=_base.Lacks(
+            "Gitea has no setting for a CA file: Go verifies against the system roots (or the file SSL_CERT_FILE "
+            "names in Gitea's environment); tls.ca_file is only recorded"),
+        min_tls_version=_base.Lacks(
+            "Gitea has no setting for the TLS version: Go's client default accepts TLS 1.2 and later, so "
+            "min_version 1.3 is not enforced"),
+        auth_mechanisms=_base.Lacks(
+            "Gitea cannot restrict AUTH mechanisms: it picks CRAM-MD5, PLAIN, LOGIN, NTLM in that order from what "
+            "the server offers"),
+        multiple_connectors=_base.Lacks(
+            "app.ini has one [mailer] section: one connector per file", _base.Lacks.REFUSED),
+    )
+
+
+FORMAT = Gitea()

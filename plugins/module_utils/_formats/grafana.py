@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _goini, _native
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _goini, _native
 
-MULTI_FILE = False
 SECTION = "smtp"
 SMTPS_PORT = 465  # go-mail's NewDialer: SSL is port == 465
 POLICIES = {"none": "NoStartTLS", "opportunistic": "OpportunisticStartTLS", "required": "MandatoryStartTLS"}
@@ -161,3 +160,29 @@ def parse(text, options=None):
     if not values.get("host") and not record:
         return []
     return [_native.connector(carried(values), record, (options or {}).get("default_name"))]
+
+
+class Grafana(_base.Format):
+    name = "grafana"
+    summary = "the [smtp] section of grafana.ini (*.ini), or Grafana's GF_SMTP_* environment form"
+    path_description = "grafana.ini (*.ini) or the GF_SMTP_* environment file"
+    capabilities = dict(
+        _base.EVERYTHING,
+        ca_file=_base.Lacks(
+            "Grafana has no setting for a CA file: Go verifies against the system roots (or the file SSL_CERT_FILE "
+            "names in Grafana's environment); tls.ca_file is only recorded"),
+        min_tls_version=_base.Lacks(
+            "Grafana has no setting for the TLS version: Go's client default accepts TLS 1.2 and later, so "
+            "min_version 1.3 is not enforced"),
+        auth_mechanisms=_base.Lacks(
+            "Grafana cannot restrict AUTH mechanisms: go-mail chooses from what the server offers (CRAM-MD5 first)"),
+        envelope_sender=_base.Lacks(
+            "Grafana has no envelope sender setting: MAIL FROM is from_address"),
+        multiple_connectors=_base.Lacks(
+            "grafana.ini has one [smtp] section: one connector per file", _base.Lacks.REFUSED),
+    )
+
+    secret_encodings = staticmethod(_common.dquote_encodings)
+
+
+FORMAT = Grafana()

@@ -21,8 +21,8 @@ from ansible_collections.mailops.smtp.plugins.module_utils import _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, django
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-MODULE = {"config_dir": "/srv/portal/portal/mail_settings.py"}
-ENV = {"config_dir": "/srv/portal/.env"}
+MODULE = {"path": "/srv/portal/portal/mail_settings.py"}
+ENV = {"path": "/srv/portal/.env"}
 
 RELAY = {
     "name": "portal",

@@ -25,8 +25,8 @@ from ansible_collections.mailops.smtp.plugins.module_utils import _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _goini, grafana
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-INI = {"config_dir": "/etc/grafana/grafana.ini"}
-ENV = {"config_dir": "/srv/grafana/grafana.env"}
+INI = {"path": "/etc/grafana/grafana.ini"}
+ENV = {"path": "/srv/grafana/grafana.env"}
 
 RELAY = {
     "name": "grafana",

@@ -45,9 +45,9 @@ def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
 
 
 # One connector per file, every model field: native keys plus the format's record.
-APP_FORMATS = [("django", {"config_dir": "/srv/app/mail_settings.py"}), ("django", {"config_dir": "/srv/app/.env"}),
+APP_FORMATS = [("django", {"path": "/srv/app/mail_settings.py"}), ("django", {"path": "/srv/app/.env"}),
                ("gitea", None)]
-GRAFANA_FORMATS = [("grafana", {"config_dir": "/etc/grafana/grafana.ini"}), ("grafana", {"config_dir": "/etc/default/grafana-server"})]
+GRAFANA_FORMATS = [("grafana", {"path": "/etc/grafana/grafana.ini"}), ("grafana", {"path": "/etc/default/grafana-server"})]
 
 
 @pytest.mark.parametrize("fmt, options", APP_FORMATS)

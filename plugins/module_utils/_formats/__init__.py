@@ -73,11 +73,13 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     django,
     env,
     gitea,
+    gitlab,
     grafana,
     inifile,
     javamail,
     jsonfile,
     msmtp,
+    nextcloud,
     postfix,
     template,
     yamlfile,
@@ -85,7 +87,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea)
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

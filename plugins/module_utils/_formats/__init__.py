@@ -81,13 +81,14 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     msmtp,
     nextcloud,
     postfix,
+    redmine,
     template,
     yamlfile,
 )
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud)
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud, redmine)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

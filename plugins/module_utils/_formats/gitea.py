@@ -113,8 +113,8 @@ def parse(text, options=None):
     values = _goini.values(text, SECTION, MANAGED_KEYS)
     record = _goini.record(text, SECTION)
     protocol = values.get("PROTOCOL", "")
-    if protocol in ("sendmail", "dummy", "smtp+unix") or (not values.get("SMTP_ADDR") and not values.get("HOST")
-                                                           and not record):
+    configured = values.get("SMTP_ADDR") or values.get("HOST") or record
+    if protocol in ("sendmail", "dummy", "smtp+unix") or not configured:
         return []
     return [_native.connector(carried(values), record, (options or {}).get("default_name"))]
 

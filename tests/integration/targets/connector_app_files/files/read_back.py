@@ -5,6 +5,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """read_back.py WORK_DIR VARS_JSON: let the real Ruby and PHP read the written files and compare.
 
+Redmine's configuration.yml is read as Redmine reads it: ERB, then YAML.
+
 Ruby loads gitlab.rb as Omnibus does (gitlab_rails is a Hash; every other top-level call such
 as external_url is ignored); PHP includes config.php. Both print JSON, which is compared
 with what was declared. Prints only key names and verdicts, never a value.
@@ -26,6 +28,15 @@ print JSON.generate($settings)
 """
 
 PHP = r"""include $argv[1]; echo json_encode($CONFIG);"""
+
+# As Redmine::Configuration.load_from_yaml: ERB first, then YAML (symbols allowed).
+REDMINE = r"""
+require 'erb'
+require 'yaml'
+require 'json'
+yaml = YAML.load(ERB.new(File.read(ARGV[0])).result, permitted_classes: [Symbol])
+print JSON.generate(yaml)
+"""
 
 
 def run(argv):
@@ -76,7 +87,23 @@ def main():
     })
     if len(config) != 31:
         sys.exit("FAILED: config.php has %d entries, expected 31 (no entry added or lost)" % len(config))
-    print("ruby read gitlab.rb and php read config.php: every value as written, nothing injected")
+    redmine = run(["ruby", "-e", REDMINE, work + "/configuration.yml"])
+    delivery = (redmine.get("default") or {}).get("email_delivery") or {}
+    expect("ruby ERB+YAML (configuration.yml)", delivery, {"delivery_method": "smtp"})
+    expect("ruby ERB+YAML (configuration.yml)", delivery.get("smtp_settings") or {}, {
+        "address": "smtp.example.org", "port": 587, "enable_starttls": True, "tls": False,
+        "openssl_verify_mode": "peer", "authentication": "login", "user_name": "redmine@example.org",
+        "password": secrets["redmine"], "open_timeout": 25, "read_timeout": 25,
+    })
+    if sorted(delivery.get("smtp_settings") or {}) != sorted([
+            "address", "port", "enable_starttls", "tls", "openssl_verify_mode", "authentication", "user_name",
+            "password", "open_timeout", "read_timeout"]) or sorted(delivery) != ["delivery_method", "smtp_settings"]:
+        sys.exit("FAILED: configuration.yml's email_delivery holds keys nobody declared")
+    if sorted(redmine) != ["default", "development", "production"] or \
+            redmine["default"].get("attachments_storage_path") != "/var/lib/redmine/files":
+        sys.exit("FAILED: configuration.yml lost or gained settings outside email_delivery")
+    print("ruby read gitlab.rb and configuration.yml (ERB + YAML), php read config.php: every value as written, "
+          "nothing injected")
     return 0
 
 

@@ -142,8 +142,8 @@ def test_env_file_refuses_a_line_break_naming_the_field():
 
 
 def test_fields_django_cannot_hold_are_written_stricter_and_kept_in_the_record():
-    conn = dict(RELAY, starttls="opportunistic", tls={"verify": False, "ca_file": "/etc/ssl/ca.pem",
-                                                       "min_version": "1.3"})
+    tls = {"verify": False, "ca_file": "/etc/ssl/ca.pem", "min_version": "1.3"}
+    conn = dict(RELAY, starttls="opportunistic", tls=tls)
     text = _formats.render("django", [conn], None, MODULE)
     values = settings_of(text)
     # Django has no opportunistic STARTTLS: EMAIL_USE_TLS fails when the server offers none.

@@ -63,11 +63,19 @@ options:
       - V(javamail) writes a Java C(.properties) file with JavaMail's C(mail.smtp.*) keys (one connector per file).
       - V(msmtp) writes an msmtprc with one C(account) per connector and C(account default).
       - V(env), V(json), V(yaml), V(ini) write the full model with a documented key naming.
+      - V(django) writes Django's C(EMAIL_*) settings, as a settings module when O(path) ends in C(.py), else as an
+        environment file (one connector per file).
+      - V(gitea) writes the C([mailer]) section of Gitea's or Forgejo's C(app.ini) (one connector per file).
+      - V(gitlab) writes the C(gitlab_rails['smtp_*']) settings of Omnibus GitLab's C(gitlab.rb) (one connector).
+      - V(nextcloud) writes the C(mail_*) entries of Nextcloud's C(config/config.php) (one connector).
+      - V(redmine) writes the C(email_delivery) block of Redmine's C(config/configuration.yml) (one connector).
+      - V(grafana) writes the C([smtp]) section of C(grafana.ini) when O(path) ends in C(.ini), else the
+        C(GF_SMTP_*) environment form (one connector per file).
       - V(template) writes any file from a Jinja2 O(template), and a sidecar record C(<path>.mailops.json)
         that V(gathered) reads. V(deleted) removes the file and its record once no connector remains.
     type: str
     required: true
-    choices: [env, ini, javamail, json, msmtp, postfix, template, yaml]
+    choices: [django, env, gitea, gitlab, grafana, ini, javamail, json, msmtp, nextcloud, postfix, redmine, template, yaml]
   path:
     description:
       - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)).

@@ -69,11 +69,26 @@ its field mapping in docs/formats.md (the capability table there is generated).
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import env, inifile, javamail, jsonfile, msmtp, postfix, template, yamlfile
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
+    django,
+    env,
+    gitea,
+    gitlab,
+    grafana,
+    inifile,
+    javamail,
+    jsonfile,
+    msmtp,
+    nextcloud,
+    postfix,
+    redmine,
+    template,
+    yamlfile,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template)
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud, redmine)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

@@ -44,6 +44,39 @@ def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
     assert yamlfile.parse(yamlfile.render(conns)) == canonical(conns)
 
 
+# One connector per file, every model field: native keys plus the format's record.
+APP_FORMATS = [("django", {"path": "/srv/app/mail_settings.py"}), ("django", {"path": "/srv/app/.env"}),
+               ("gitea", None), ("gitlab", None), ("nextcloud", None), ("redmine", None)]
+GRAFANA_FORMATS = [("grafana", {"path": "/etc/grafana/grafana.ini"}), ("grafana", {"path": "/etc/default/grafana-server"})]
+
+
+@pytest.mark.parametrize("fmt, options", APP_FORMATS)
+@SETTINGS
+@given(conn=connectors())
+def test_application_round_trip(fmt, options, conn):
+    text = _formats.render(fmt, [conn], None, options)
+    assert _formats.parse(fmt, text, options) == canonical([conn])
+    assert _formats.render(fmt, [conn], None, options) == text
+    assert _formats.render(fmt, [conn], text, options) == text
+    assert text.endswith("\n") and _common.MANAGED_MARK in text
+
+
+def _grafana_ok(conn):
+    """Grafana's documented limits: implicit TLS exactly on port 465, no ${...} in values (it expands them)."""
+    norm = _common.canonical(conn)
+    texts = [str(v) for _p, v in _common.flatten(norm)]
+    return (norm["port"] == 465) == (norm["security"] == "tls") and not any("${" in t or "$__" in t for t in texts)
+
+
+@pytest.mark.parametrize("fmt, options", GRAFANA_FORMATS)
+@SETTINGS
+@given(conn=connectors().map(lambda c: dict(c, port=465) if c.get("security") == "tls" else c).filter(_grafana_ok))
+def test_grafana_round_trip(fmt, options, conn):
+    text = _formats.render(fmt, [conn], None, options)
+    assert _formats.parse(fmt, text, options) == canonical([conn])
+    assert _formats.render(fmt, [conn], text, options) == text
+
+
 @SETTINGS
 @given(conn=connectors())
 def test_javamail_round_trip(conn):

@@ -176,19 +176,19 @@ summary:
   sample: {"total": 2, "ok": 2, "warning": 0, "failed": 0, "categories": {}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_test_send
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=check_argument_spec(
+    module = checked_module(
+        check_argument_spec(
             send={"type": "str", "choices": ["on_change", "always"], "default": "on_change"},
             purposes={"type": "list", "elements": "str"},
             to={"type": "list", "elements": "str"},
             state_file={"type": "path"},
         ),
+        "connectors",
         supports_check_mode=True,
     )
     run_test_send(module)

@@ -400,6 +400,22 @@ def door_check(connectors, option, rules=None):
     return scrub(message, secret_values(connectors if isinstance(connectors, list) else []))
 
 
+def recipients_check(recipients, option):
+    """The test.to rules (SMTP105, SMTP117, SMTP110) for a module option that lists recipients.
+
+    Returns None when every recipient is a bare address, else a message naming each problem.
+    """
+    if not recipients:
+        return None
+    found = connector_rules({"test": {"to": list(recipients)}}, 0, "-")
+    prefix = pointer(0, "test", "to")
+    errors = [dict(f, path="/%s%s" % (option, f["path"][len(prefix):])) for f in found
+              if f["severity"] == ERROR and f["path"].startswith(prefix + "/")]
+    if not errors:
+        return None
+    return "%s is not valid, nothing was sent: %s" % (option, " | ".join(format_findings({"errors": errors})))
+
+
 def _given_arguments():
     """The module's arguments as the task gave them, before any conversion ({} when unavailable)."""
     try:
@@ -432,4 +448,4 @@ def checked_module(argument_spec, option, blocking=None, **kwargs):
     return module  # not reached: fail_json exits
 
 
-__all__ = ["validate_connectors", "door_check", "checked_module", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]
+__all__ = ["validate_connectors", "door_check", "checked_module", "recipients_check", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]

@@ -63,6 +63,8 @@ options:
   to:
     description:
     - Recipients to use instead of each connector's O(connectors[].test.to).
+    - Each must be a bare address, checked like O(connectors[].test.to) (rules SMTP105, SMTP110, SMTP117) before
+      any connection is opened.
     type: list
     elements: str
   state_file:
@@ -177,7 +179,7 @@ summary:
 '''
 
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_test_send
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module, recipients_check
 
 
 def main():
@@ -191,6 +193,9 @@ def main():
         "connectors",
         supports_check_mode=True,
     )
+    problem = recipients_check(module.params["to"], "to")
+    if problem:
+        module.fail_json(msg=problem)
     run_test_send(module)
 
 

@@ -390,3 +390,14 @@ def test_door_message_names_rule_and_pointer_and_hides_the_password():
     message = door_check([conn], "config")
     assert "SMTP105" in message and "/config/0/host" in message and "/config/0/auth/password" in message
     assert SENTINEL not in message
+
+
+@pytest.mark.parametrize("recipient", ["inbox@example.org\r\nBcc: x@example.net", "\u202eorg.example@inbox",
+                                       "Inbox <inbox@example.org>", "inbox@example.org\n", "no-at-sign"])
+def test_test_send_refuses_hostile_recipients_before_connecting(listener, recipient):
+    conn = full_connector(listener.getsockname()[1])
+    with _Connections() as spy:
+        result, text = run_module(test_send, {"connectors": [conn], "to": ["ok@example.org", recipient],
+                                              "send": "always"})
+    assert result["failed"] is True and "/to/1" in result["msg"], text
+    assert spy.attempts == [] and _nothing_accepted(listener)

@@ -99,6 +99,9 @@ def _fragment_yaml(schema, option, required):
         "description": [
             "SMTP connectors in the model of the collection (see C(schemas/connector.schema.json) and"
             " the model page in the collection's docs), typically the inventory variable C(smtp_connectors).",
+            "The module itself checks them against the schema and the validation rules before it opens a"
+            " connection or touches a file, also when no action plugin validated them first; a connector that"
+            " is not valid fails the task with each problem's rule id and JSON pointer (C(docs/rules.md)).",
         ],
         "type": "list",
         "elements": "dict",
@@ -167,6 +170,18 @@ Fields marked **secret** below (`x-secret: true` in the schema) are never printe
 plugin: not in results, diffs, warnings, errors, reports or `-vvv` logs. Where you need to
 know whether a secret drifted, plugins report `changed` or `unchanged`. Keep them in
 `ansible-vault` encrypted variables.
+
+## Characters
+
+Every string is one line of visible text. Control characters (CR, LF, NUL, TAB, DEL, C1) are
+refused in every field (rule SMTP105), and invisible formatting characters (zero-width
+characters, bidirectional overrides and isolates such as U+202E, U+FEFF, the line and
+paragraph separators) in every field but the password (rule SMTP117): they make a sender or a
+host read differently from what is used. Addresses and display names may otherwise carry
+UTF-8 (RFC 6531, SMTPUTF8). The zero-width joiner and non-joiner are tolerated only in
+`description` and in display names, where scripts and emoji need them. Patterns in the schema
+are ECMA-262 regular expressions, evaluated with ECMA-262 semantics (`$` is the end of the
+value, so a trailing newline does not pass).
 
 ## Fields
 

@@ -17,6 +17,9 @@ options:
     description:
     - SMTP connectors in the model of the collection (see C(schemas/connector.schema.json) and the model
       page in the collection's docs), typically the inventory variable C(smtp_connectors).
+    - The module itself checks them against the schema and the validation rules before it opens a connection
+      or touches a file, also when no action plugin validated them first; a connector that is not valid
+      fails the task with each problem's rule id and JSON pointer (C(docs/rules.md)).
     type: list
     elements: dict
     required: true
@@ -263,6 +266,9 @@ options:
     description:
     - SMTP connectors in the model of the collection (see C(schemas/connector.schema.json) and the model
       page in the collection's docs), typically the inventory variable C(smtp_connectors).
+    - The module itself checks them against the schema and the validation rules before it opens a connection
+      or touches a file, also when no action plugin validated them first; a connector that is not valid
+      fails the task with each problem's rule id and JSON pointer (C(docs/rules.md)).
     type: list
     elements: dict
     required: false
@@ -509,6 +515,9 @@ options:
     description:
     - SMTP connectors in the model of the collection (see C(schemas/connector.schema.json) and the model
       page in the collection's docs), typically the inventory variable C(smtp_connectors).
+    - The module itself checks them against the schema and the validation rules before it opens a connection
+      or touches a file, also when no action plugin validated them first; a connector that is not valid
+      fails the task with each problem's rule id and JSON pointer (C(docs/rules.md)).
     type: list
     elements: dict
     required: false

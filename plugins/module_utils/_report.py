@@ -342,10 +342,26 @@ def build_audit(results, inventory_source="", ignore_fields=(), generated_at=Non
         hosts.append(entry)
     drift = bool(summary["drifted_fields"] or summary["missing_connectors"]
                  or summary["unexpected_connectors"])
-    return {"report": "mailops.smtp.audit", "version": REPORT_VERSION,
-            "generated_at": generated_at or _now(), "inventory_source": inventory_source or "",
-            "ignore_fields": list(ignore_fields or []), "drift": drift,
-            "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts}
+    report = {"report": "mailops.smtp.audit", "version": REPORT_VERSION,
+              "generated_at": generated_at or _now(), "inventory_source": inventory_source or "",
+              "ignore_fields": list(ignore_fields or []), "drift": drift,
+              "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts}
+    # Declared connectors may arrive with their real secrets (no redact filter): a copy of a secret
+    # value in free text (an error message) or in a misplaced field must not reach the report either.
+    secrets = []
+    for host in results or {}:
+        declared = (results[host] or {}).get("declared")
+        secrets.extend(_model.secret_values(declared if isinstance(declared, list) else []))
+    return _scrubbed(report, secrets) if secrets else report
+
+
+def _scrubbed(value, secrets):
+    """value with every secret string replaced by the redaction marker, in every string it holds."""
+    if isinstance(value, dict):
+        return dict((k, _scrubbed(v, secrets)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_scrubbed(v, secrets) for v in value]
+    return _model.scrub(value, secrets) if isinstance(value, str) else value
 
 
 def _field_rows(declared, actual, ignore_fields):

@@ -13,7 +13,9 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import Lacks, demands
@@ -23,8 +25,10 @@ from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_label,
     is_ip,
     is_loopback,
+    is_secret_path,
     normalize,
 )
+from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
 ERROR = "error"
 WARNING = "warning"
@@ -42,7 +46,7 @@ RULES = {
     "SMTP102": (ERROR, "Credentials could travel in clear text"),
     "SMTP103": (WARNING, "Certificate verification disabled"),
     "SMTP104": (ERROR, "Sender is not a valid mailbox"),
-    "SMTP105": (ERROR, "Line break or control character in a header value"),
+    "SMTP105": (ERROR, "Line break or control character in a value"),
     "SMTP106": (WARNING, "Sender domain differs from the login's domain"),
     "SMTP107": (ERROR, "Sender uses a forbidden domain"),
     "SMTP108": (ERROR, "Duplicate connector name"),
@@ -54,6 +58,7 @@ RULES = {
     "SMTP114": (WARNING, "IP address host verified without tls.server_name"),
     "SMTP115": (WARNING, "Webhook URL is not HTTPS"),
     "SMTP116": (WARNING, "Authenticated submission on port 25"),
+    "SMTP117": (ERROR, "Invisible or bidirectional formatting character"),
     "SMTP120": (ERROR, "Format cannot enforce a declared setting"),
     "SMTP121": (WARNING, "Weaker behaviour of the format accepted"),
     "SMTP122": (WARNING, "Format enforces more than declared"),
@@ -76,11 +81,71 @@ _DOT_ATOM = _ATEXT + r"+(?:\." + _ATEXT + r"+)*"
 _QUOTED = r'"(?:[^"\\\r\n]|\\[^\r\n])*"'
 _LABEL = r"(?:[A-Za-z0-9\u0080-\U0010ffff](?:[A-Za-z0-9\-\u0080-\U0010ffff]{0,61}[A-Za-z0-9\u0080-\U0010ffff])?)"
 _DOMAIN = r"(?:" + _LABEL + r"(?:\." + _LABEL + r")*|\[[^\[\]\\\r\n]+\])"
-_ADDR_SPEC = re.compile(r"^(?P<local>" + _DOT_ATOM + r"|" + _QUOTED + r")@(?P<domain>" + _DOMAIN + r")$")
+_ADDR_SPEC = re.compile(r"^(?P<local>" + _DOT_ATOM + r"|" + _QUOTED + r")@(?P<domain>" + _DOMAIN + r")\Z")
 _WORD = r"(?:" + _ATEXT + r"+|" + _QUOTED + r")"
 # A display name: words separated by white space; '.' tolerated as in "John Q. Public" (obs-phrase).
-_PHRASE = re.compile(r"^" + _WORD + r"(?:[ \t]*(?:" + _WORD + r"|\.))*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PHRASE = re.compile(r"^" + _WORD + r"(?:[ \t]*(?:" + _WORD + r"|\.))*\Z")
+# C0 controls (CR, LF, NUL, TAB, ...), DEL and the C1 controls (NEL U+0085 is a line break to some parsers).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Invisible characters that change how text reads without being seen (RFC 6531 allows UTF-8 in
+# addresses, but Unicode's own guidance, UTS #39 and RFC 8264, excludes these from identifiers):
+# format characters (Cf: zero-width spaces and joiners, bidi embeddings, overrides and isolates
+# U+202A..U+202E and U+2066..U+2069, U+FEFF), line and paragraph separators (Zl, Zp), and
+# surrogates (Cs), which UTF-8 cannot encode.
+_INVISIBLE_CATEGORIES = frozenset(["Cf", "Zl", "Zp", "Cs"])
+# Zero-width non-joiner and joiner shape Persian, Indic and emoji text and reorder nothing:
+# tolerated in free text and display names, never in an address, host, login or identifier.
+_JOINERS = frozenset(["\u200c", "\u200d"])
+# Fields of free text shown to people, where the joiners are tolerated.
+_FREE_TEXT = frozenset([("description",)])
+# Fields whose value is a mailbox: the joiners are tolerated in the display name only.
+_MAILBOX_FIELDS = frozenset(["senders", "reply_to"])
+
+
+def ecma_regex(pattern):
+    """Compile a JSON Schema (ECMA-262) pattern so that Python matches it the way ECMA-262 does.
+
+    ECMA-262's ``$`` (without the m flag) matches only at the end of the input; Python's ``$`` also
+    matches before a final newline, so "smtp.example.org\\n" would pass ``^...$``. Every ``$`` outside
+    a character class becomes ``\\Z``.
+    """
+    out = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":  # a literal ']' first in a class
+                out.append("[]")
+                i += 2
+                continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        i += 1
+    return re.compile("".join(out))
+
+
+def invisible_characters(text, allow_joiners=False):
+    """The invisible or bidirectional formatting characters in text, as (position, 'U+XXXX NAME') pairs."""
+    found = []
+    for pos, char in enumerate(text):
+        if unicodedata.category(char) in _INVISIBLE_CATEGORIES and not (allow_joiners and char in _JOINERS):
+            found.append((pos, "U+%04X %s" % (ord(char), unicodedata.name(char, "(unnamed)"))))
+    return found
+
+
+def _mailbox_invisibles(text):
+    """Invisible characters of a mailbox value; joiners count only outside the display name."""
+    found = invisible_characters(text)
+    angle = text.rfind("<")
+    return [(pos, what) for pos, what in found if not (angle > 0 and pos < angle and text[pos] in _JOINERS)]
 
 
 def parse_mailbox(text):
@@ -163,11 +228,81 @@ def _show(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _dotted(parts):
+    out = ""
+    for part in parts:
+        out += "[%d]" % part if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def _declared_values(value, schema, parts=()):
+    """(path parts, value, type) of every string or number where the schema declares one; unknown keys are skipped.
+
+    Recursion follows the schema, not the value, so a deeply nested value costs nothing.
+    """
+    if isinstance(value, (str, float)):
+        if schema.get("type") == ("string" if isinstance(value, str) else "number"):
+            yield parts, value
+    elif isinstance(value, dict) and schema.get("type") == "object":
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, sub in value.items():
+            if key in props:
+                yield from _declared_values(sub, props[key], parts + (key,))
+            elif isinstance(extra, dict) and isinstance(key, str):
+                yield from _declared_values(sub, extra, parts + (key,))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, sub in enumerate(value):
+            yield from _declared_values(sub, schema["items"], parts + (i,))
+
+
+def character_findings(conn, index, label, schema):
+    """SMTP105 and SMTP117: characters no field may carry, in every declared string field (and NaN, SMTP004).
+
+    A control character (CR/LF, NUL, DEL, C1) breaks the line-based files the formats write and
+    can inject headers. An invisible formatting character (U+202E and the other bidi controls,
+    zero-width characters, U+FEFF) makes a value read differently from what is used. Secret
+    values are checked for control characters only, and never quoted.
+    """
+    found = []
+    for parts, text in _declared_values(conn, schema):
+        where = pointer(index, *parts)
+        field = _dotted(parts)
+        if isinstance(text, float):
+            # YAML's .nan passes every JSON Schema bound (NaN compares false with anything).
+            if math.isnan(text):
+                found.append(Finding("SMTP004", label, where, "%s must be a finite number; got %r." % (field, text)))
+            continue
+        secret = is_secret_path(parts)
+        control = _CONTROL.search(text)
+        if control:
+            detail = "value hidden" if secret else "U+%04X at position %d" % (ord(control.group()), control.start())
+            found.append(Finding("SMTP105", label, where, "%s contains a line break or control character (%s); "
+                                 "every value must be one line of printable text (a CR/LF could inject headers or "
+                                 "break the files written from it)." % (field, detail)))
+            continue
+        if secret:
+            continue
+        if parts[:1] == ("senders",) or parts == ("reply_to",):
+            bad = _mailbox_invisibles(text)
+        else:
+            bad = invisible_characters(text, allow_joiners=parts in _FREE_TEXT)
+        if bad:
+            pos, what = bad[0]
+            more = " and %d more" % (len(bad) - 1) if len(bad) > 1 else ""
+            found.append(Finding("SMTP117", label, where, "%s contains an invisible formatting character (%s at "
+                                 "position %d%s): bidirectional controls and zero-width characters make the text read "
+                                 "differently from what is used; remove it." % (field, what, pos, more)))
+    return found
+
+
 def connector_rules(conn, index, label, forbidden_sender_domains=()):
     """Semantic findings for one connector at list position index."""
     if not isinstance(conn, dict):
         return []
-    found = []
+    found = character_findings(conn, index, label, CONNECTOR_SCHEMA)
+    # A value with a refused character is reported once, by SMTP105/SMTP117, not parsed further.
+    flagged = set(f["path"] for f in found)
     base = (index,)
 
     def add(rule, parts, message, severity=None):
@@ -235,9 +370,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
             if not isinstance(value, str):
                 continue
             parts = ["senders", purpose]
-            if _CONTROL.search(value):
-                add("SMTP105", parts, "senders.%s contains a line break or control character; header values must be one "
-                    "line (a CR/LF here could inject headers)." % purpose)
+            if pointer(index, *parts) in flagged:
                 continue
             try:
                 parse_mailbox(value)
@@ -264,9 +397,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
 
     reply_to = conn.get("reply_to")
     if isinstance(reply_to, str) and reply_to not in ("none", "sender"):
-        if _CONTROL.search(reply_to):
-            add("SMTP105", ["reply_to"], "reply_to contains a line break or control character; header values must be one line.")
-        else:
+        if pointer(index, "reply_to") not in flagged:
             try:
                 parse_mailbox(reply_to)
             except ValueError as exc:
@@ -278,8 +409,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
         for i, rcpt in enumerate(recipients):
             if not isinstance(rcpt, str):
                 continue
-            if _CONTROL.search(rcpt):
-                add("SMTP105", ["test", "to", i], "test.to[%d] contains a line break or control character." % i)
+            if pointer(index, "test", "to", i) in flagged:
                 continue
             try:
                 name, _local, _domain = parse_mailbox(rcpt)

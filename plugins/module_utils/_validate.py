@@ -4,22 +4,33 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Validate a list of connectors: JSON schema plus semantic rules, all problems at once.
 
-Runs on the controller (needs jsonschema). Messages name the field and what is valid;
-values of secret fields, and of unknown fields (which may be misplaced secrets), are
-never repeated.
+The schema is evaluated by jsonschema where it is installed (the controller), and otherwise
+by a small standard-library evaluator of the keywords the connector schema uses, so that the
+modules refuse bad input on a target host too; the unit tests prove both give the same
+findings. Patterns have ECMA-262 semantics in both (``$`` is the end of the value, not the
+place before a final newline). Messages name the field and what is valid; values of secret
+fields, and of unknown fields (which may be misplaced secrets), are never repeated.
 
 Private to the collection: may change without notice.
 """
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._model import connector_label, is_secret_path
+import collections
+
+from ansible_collections.mailops.smtp.plugins.module_utils._model import (
+    connector_label,
+    is_secret_path,
+    scrub,
+    secret_values,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._rules import (
     ERROR,
     RULES,
     WARNING,
     Finding,
     connector_rules,
+    ecma_regex,
     finding_line,
     format_rules,
     list_rules,
@@ -28,11 +39,11 @@ from ansible_collections.mailops.smtp.plugins.module_utils._rules import (
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
 try:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, ValidationError, validators
     HAS_JSONSCHEMA = True
     JSONSCHEMA_IMPORT_ERROR = None
 except ImportError as _exc:  # pragma: no cover - depends on the environment
-    Draft202012Validator = None
+    Draft202012Validator = ValidationError = validators = None
     HAS_JSONSCHEMA = False
     JSONSCHEMA_IMPORT_ERROR = _exc
 
@@ -41,15 +52,139 @@ _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a numbe
 _RANGE_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
                    "minItems", "maxItems", "minProperties", "maxProperties")
 
+# Rules whose finding explains a value better than the schema's "wrong syntax" at the same place.
+_CHARACTER_RULES = ("SMTP105", "SMTP117")
+
 _VALIDATOR = None
+_PATTERNS = {}
+
+
+def _pattern(text):
+    if text not in _PATTERNS:
+        _PATTERNS[text] = ecma_regex(text)
+    return _PATTERNS[text]
+
+
+def _ecma_pattern(validator, pattern, instance, _schema):
+    """jsonschema's pattern keyword with ECMA-262 semantics (see _rules.ecma_regex)."""
+    if validator.is_type(instance, "string") and not _pattern(pattern).search(instance):
+        yield ValidationError("%r does not match %r" % (instance, pattern))
 
 
 def _validator():
     global _VALIDATOR  # pylint: disable=global-statement
     if _VALIDATOR is None:
         Draft202012Validator.check_schema(CONNECTOR_SCHEMA)
-        _VALIDATOR = Draft202012Validator(CONNECTOR_SCHEMA)
+        cls = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+        _VALIDATOR = cls(CONNECTOR_SCHEMA)
     return _VALIDATOR
+
+
+# One schema violation, with the attributes of a jsonschema ValidationError that are read here.
+SchemaError = collections.namedtuple("SchemaError", ["validator", "validator_value", "instance", "schema",
+                                                     "absolute_path", "absolute_schema_path"])
+
+
+def _is_type(value, typ):
+    if typ == "string":
+        return isinstance(value, str)
+    if typ == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if typ == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if typ == "number":
+        return isinstance(value, (int, float))
+    if typ == "object":
+        return isinstance(value, dict)
+    if typ == "array":
+        return isinstance(value, list)
+    return typ == "null" and value is None
+
+
+def _same(one, two):
+    """JSON equality as JSON Schema defines it: true and 1 differ, 1 and 1.0 do not."""
+    if isinstance(one, bool) or isinstance(two, bool):
+        return isinstance(one, bool) and isinstance(two, bool) and one == two
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(_same(one[k], two[k]) for k in one)
+    if isinstance(one, list) and isinstance(two, list):
+        return len(one) == len(two) and all(_same(a, b) for a, b in zip(one, two))
+    if isinstance(one, (dict, list)) or isinstance(two, (dict, list)):
+        return False
+    return one == two
+
+
+def _limit(value, schema, key, size):
+    """A bound of schema broken by size (a number, a length or a count), or None."""
+    if key in schema:
+        bound = schema[key]
+        if (key.startswith("min") and size < bound) or (key.startswith("max") and size > bound):
+            return key
+    return None
+
+
+def builtin_errors(instance, schema, path=(), schema_path=()):
+    """The schema violations of instance, for the keywords the connector schema uses (no jsonschema needed)."""
+    def error(keyword, value=None, at=None, subject=None):
+        return SchemaError(keyword, schema.get(keyword) if value is None else value,
+                           instance if subject is None else subject, schema, list(path if at is None else at),
+                           list(schema_path) + [keyword])
+
+    out = []
+    typ = schema.get("type")
+    if typ is not None and not _is_type(instance, typ):
+        out.append(error("type"))
+    if "enum" in schema and not any(_same(instance, choice) for choice in schema["enum"]):
+        out.append(error("enum"))
+    if isinstance(instance, str):
+        if "pattern" in schema and not _pattern(schema["pattern"]).search(instance):
+            out.append(error("pattern"))
+        for key in ("minLength", "maxLength"):
+            if _limit(instance, schema, key, len(instance)):
+                out.append(error(key))
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        for key in ("minimum", "maximum"):
+            if _limit(instance, schema, key, instance):
+                out.append(error(key))
+    if isinstance(instance, list):
+        for key in ("minItems", "maxItems"):
+            if _limit(instance, schema, key, len(instance)):
+                out.append(error(key))
+        if schema.get("uniqueItems") and any(_same(a, b) for i, a in enumerate(instance) for b in instance[i + 1:]):
+            out.append(error("uniqueItems"))
+        if isinstance(schema.get("items"), dict):
+            for i, item in enumerate(instance):
+                out.extend(builtin_errors(item, schema["items"], tuple(path) + (i,), tuple(schema_path) + ("items",)))
+    if isinstance(instance, dict):
+        for key in ("minProperties", "maxProperties"):
+            if _limit(instance, schema, key, len(instance)):
+                out.append(error(key))
+        if any(key not in instance for key in schema.get("required", [])):
+            out.append(error("required"))
+        props = schema.get("properties", {})
+        for key, value in instance.items():
+            if key in props:
+                out.extend(builtin_errors(value, props[key], tuple(path) + (key,),
+                                          tuple(schema_path) + ("properties", key)))
+        extra = [key for key in instance if key not in props]
+        if schema.get("additionalProperties") is False and extra:
+            out.append(error("additionalProperties"))
+        elif isinstance(schema.get("additionalProperties"), dict):
+            for key in extra:
+                out.extend(builtin_errors(instance[key], schema["additionalProperties"], tuple(path) + (key,),
+                                          tuple(schema_path) + ("additionalProperties",)))
+        if isinstance(schema.get("propertyNames"), dict):
+            for key in instance:
+                out.extend(builtin_errors(key, schema["propertyNames"], path, tuple(schema_path) + ("propertyNames",)))
+    return out
+
+
+def _schema_errors(conn, engine):
+    if engine == "jsonschema" or (engine == "auto" and HAS_JSONSCHEMA):
+        return _validator().iter_errors(conn)
+    return builtin_errors(conn, CONNECTOR_SCHEMA)
 
 
 def _field(parts):
@@ -118,9 +253,9 @@ def _syntax_hint(parts, schema):
     return schema.get("description", "the documented syntax")
 
 
-def _schema_findings(conn, index, label):
+def _schema_findings(conn, index, label, engine="auto"):
     found = []
-    for err in _validator().iter_errors(conn):
+    for err in _schema_errors(conn, engine):
         parts = list(err.absolute_path)
         schema = err.schema if isinstance(err.schema, dict) else {}
         kind = err.validator
@@ -173,8 +308,15 @@ def _schema_findings(conn, index, label):
             found.append(Finding("SMTP006", label, pointer(index, *parts),
                                  "%s is not valid (%s)." % (_field(parts), kind)))
     # A value of the wrong type also fails its enum, pattern and bounds: report only the type.
+    # jsonschema reports `required` once per missing key, each naming them all: report each once.
     typed = set(f["path"] for f in found if f["rule"] == "SMTP003")
-    return [f for f in found if f["rule"] == "SMTP003" or f["path"] not in typed]
+    out, seen = [], set()
+    for finding in found:
+        key = (finding["rule"], finding["path"])
+        if key not in seen and (finding["rule"] == "SMTP003" or finding["path"] not in typed):
+            seen.add(key)
+            out.append(finding)
+    return out
 
 
 def _required_help(parts):
@@ -191,14 +333,13 @@ def _required_help(parts):
     return helps.get(field, "")
 
 
-def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None):
+def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None, engine="auto"):
     """Check connectors against the schema and every rule; with fmt, also against that format's capabilities.
 
     Returns {"valid": bool, "errors": [...], "warnings": [...]}; each item has rule,
     severity, connector (name), path (JSON pointer into the connectors list) and message.
+    engine is "jsonschema", "builtin" or "auto" (jsonschema when it is installed).
     """
-    if not HAS_JSONSCHEMA:
-        raise RuntimeError("the Python library jsonschema is required on the controller: pip install jsonschema")
     findings = []
     if not isinstance(connectors, list):
         findings.append(Finding("SMTP003", "-", "", "connectors must be a list of connectors (mappings); got %s."
@@ -211,8 +352,11 @@ def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None):
                                         "each connector must be a mapping with name, host, senders, ...; got %s."
                                         % _type_name(conn)))
                 continue
-            findings.extend(_schema_findings(conn, index, label))
-            findings.extend(connector_rules(conn, index, label, forbidden_sender_domains or ()))
+            rules = connector_rules(conn, index, label, forbidden_sender_domains or ())
+            flagged = set(f["path"] for f in rules if f["rule"] in _CHARACTER_RULES)
+            findings.extend(f for f in _schema_findings(conn, index, label, engine)
+                            if not (f["rule"] == "SMTP006" and f["path"] in flagged))
+            findings.extend(rules)
         findings.extend(list_rules(connectors))
         findings.extend(format_rules(connectors, fmt))
     errors = [f for f in findings if f["severity"] == ERROR]
@@ -231,4 +375,77 @@ def format_findings(result, host=None, limit=None, with_level=True):
     return lines
 
 
-__all__ = ["validate_connectors", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]
+# What Ansible's own argument spec cannot take safely (ansible-core raises on `tls: 1` or on an
+# integer too large for a float): refused in every state, even those that only read.
+SHAPE_RULES = ("SMTP003", "SMTP004")
+
+
+def door_check(connectors, option, rules=None):
+    """The check a module makes of its connectors option before it touches a file or opens a connection.
+
+    connectors is the option's value as the task gave it (before Ansible's type conversion, so a
+    port written as text is refused here exactly as validate refuses it); rules limits the errors
+    that block. Returns None when nothing blocks, else a message that names each problem with its
+    rule and pointer and never quotes a secret.
+    """
+    if connectors is None:
+        return None
+    report = validate_connectors(connectors, engine="builtin")
+    errors = [dict(item, path="/%s%s" % (option, item["path"])) for item in report["errors"]
+              if rules is None or item["rule"] in rules]
+    if not errors:
+        return None
+    message = "%s is not valid, nothing was done: %d error(s): %s" % (
+        option, len(errors), " | ".join(format_findings({"errors": errors}, limit=20)))
+    return scrub(message, secret_values(connectors if isinstance(connectors, list) else []))
+
+
+def recipients_check(recipients, option):
+    """The test.to rules (SMTP105, SMTP117, SMTP110) for a module option that lists recipients.
+
+    Returns None when every recipient is a bare address, else a message naming each problem.
+    """
+    if not recipients:
+        return None
+    found = connector_rules({"test": {"to": list(recipients)}}, 0, "-")
+    prefix = pointer(0, "test", "to")
+    errors = [dict(f, path="/%s%s" % (option, f["path"][len(prefix):])) for f in found
+              if f["severity"] == ERROR and f["path"].startswith(prefix + "/")]
+    if not errors:
+        return None
+    return "%s is not valid, nothing was sent: %s" % (option, " | ".join(format_findings({"errors": errors})))
+
+
+def _given_arguments():
+    """The module's arguments as the task gave them, before any conversion ({} when unavailable)."""
+    try:
+        from ansible.module_utils.basic import _load_params
+        given = _load_params()
+    except Exception:  # pylint: disable=broad-exception-caught  # the argument spec then judges alone
+        return {}
+    return given if isinstance(given, dict) else {}
+
+
+def checked_module(argument_spec, option, blocking=None, **kwargs):
+    """An AnsibleModule for argument_spec whose connectors option passed door_check.
+
+    The check runs before Ansible's argument spec sees the connectors, because ansible-core itself
+    raises (a traceback, not an error message) on some hostile shapes. blocking(arguments) tells
+    whether every error blocks (the default) or only the shape errors (SHAPE_RULES). A refused task
+    fails with the findings; the invalid connectors are neither logged nor echoed back.
+    """
+    from ansible.module_utils.basic import AnsibleModule
+
+    given = _given_arguments()
+    every = blocking is None or blocking(given)
+    message = door_check(given.get(option), option, rules=None if every else SHAPE_RULES)
+    if not message:
+        return AnsibleModule(argument_spec=argument_spec, **kwargs)
+    spec = dict(argument_spec)
+    spec[option] = {"type": "raw"}
+    module = AnsibleModule(argument_spec=spec, no_log=True, **kwargs)
+    module.fail_json(msg=message, invocation={"module_args": {option: "(not shown: not valid)"}})
+    return module  # not reached: fail_json exits
+
+
+__all__ = ["validate_connectors", "door_check", "checked_module", "recipients_check", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]

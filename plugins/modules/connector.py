@@ -23,6 +23,9 @@ description:
     O(state=replaced), O(state=overridden) and O(state=rendered) an error fails the task before anything
     reaches the host; with the other states errors are reported as warnings, so a bad declaration can
     still be compared with a host or removed. It also renders O(template) on the controller.
+  - The module makes the same check itself before it touches a file, so a task that reaches it without the
+    action plugin is refused in the same way (in states V(gathered), V(deleted) and V(parsed) only a wrong
+    type or an out-of-range value is refused).
   - Writes are atomic (a temporary file in the same directory, renamed over the target), locked (two
     runs on the same directory cannot interleave) and leave no partial file behind.
   - Secrets (O(config[].auth.password)) never appear in the diff, in return values or in messages;
@@ -384,13 +387,18 @@ content_drift:
   sample: false
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
+
+# States that write (or render) settings refuse an invalid config; the others only read or remove
+# connectors by name, so a bad declaration can still be compared with a host or cleaned up (they
+# refuse only what Ansible's argument spec cannot take).
+WRITING_STATES = ("replaced", "overridden", "rendered")
 
 
 def main():
-    module = AnsibleModule(argument_spec=_apply.argument_spec(), supports_check_mode=True)
+    module = checked_module(_apply.argument_spec(), "config", supports_check_mode=True,
+                            blocking=lambda given: given.get("state", "replaced") in WRITING_STATES)
     module.exit_json(**_apply.run_module(module))
 
 

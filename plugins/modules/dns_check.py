@@ -224,7 +224,7 @@ resolver:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mailops.smtp.plugins.module_utils._dns import engine
 from ansible_collections.mailops.smtp.plugins.module_utils._dns.resolver import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON
@@ -233,6 +233,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     scrub,
     secret_values,
 )
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
 def argument_spec():
@@ -253,7 +254,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = checked_module(argument_spec(), "connectors", supports_check_mode=True)
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(DNSPYTHON_IMPORT_ERROR))
     secrets = secret_values(module.params.get("connectors") or [])

@@ -217,17 +217,17 @@ summary:
   sample: {"total": 3, "ok": 2, "warning": 0, "failed": 1, "categories": {"auth": 1}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_probe
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=check_argument_spec(
+    module = checked_module(
+        check_argument_spec(
             mail_from={"type": "bool", "default": False},
             rcpt_to={"type": "bool", "default": False},
         ),
+        "connectors",
         supports_check_mode=True,
     )
     run_probe(module)

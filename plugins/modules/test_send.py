@@ -63,6 +63,8 @@ options:
   to:
     description:
     - Recipients to use instead of each connector's O(connectors[].test.to).
+    - Each must be a bare address, checked like O(connectors[].test.to) (rules SMTP105, SMTP110, SMTP117) before
+      any connection is opened.
     type: list
     elements: str
   state_file:
@@ -176,21 +178,24 @@ summary:
   sample: {"total": 2, "ok": 2, "warning": 0, "failed": 0, "categories": {}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_test_send
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module, recipients_check
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=check_argument_spec(
+    module = checked_module(
+        check_argument_spec(
             send={"type": "str", "choices": ["on_change", "always"], "default": "on_change"},
             purposes={"type": "list", "elements": "str"},
             to={"type": "list", "elements": "str"},
             state_file={"type": "path"},
         ),
+        "connectors",
         supports_check_mode=True,
     )
+    problem = recipients_check(module.params["to"], "to")
+    if problem:
+        module.fail_json(msg=problem)
     run_test_send(module)
 
 

@@ -187,20 +187,20 @@ summary:
   sample: {"total": 2, "ok": 1, "warning": 0, "failed": 1, "categories": {"tls_certificate": 1}}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_tls_check
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=check_argument_spec(
+    module = checked_module(
+        check_argument_spec(
             min_days_valid={"type": "int", "default": 21},
             dane={"type": "bool", "default": True},
             dns_nameservers={"type": "list", "elements": "str"},
             dns_port={"type": "int", "default": 53},
             dns_timeout={"type": "float", "default": 5.0},
         ),
+        "connectors",
         supports_check_mode=True,
     )
     run_tls_check(module)

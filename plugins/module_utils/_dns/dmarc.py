@@ -56,12 +56,12 @@ def parse(record):
         errors.append("pct=%s must be an integer 0..100" % tags["pct"])
     if "ri" in tags and not tags["ri"].isdigit():
         errors.append("ri=%s must be a number of seconds" % tags["ri"])
-    if "fo" in tags and not re.match(r"^[01ds](:[01ds])*$", tags["fo"].replace(" ", "")):
+    if "fo" in tags and not re.match(r"^[01ds](:[01ds])*\Z", tags["fo"].replace(" ", "")):
         errors.append("fo=%s must be a colon-separated list of 0, 1, d, s" % tags["fo"])
     for key in ("rua", "ruf"):
         if key in tags:
             for uri in report_uris(tags[key]):
-                if not re.match(r"^mailto:[^@\s]+@[^@\s!]+(![0-9]+[kmgt]?)?$", uri, re.IGNORECASE):
+                if not re.match(r"^mailto:[^@\s]+@[^@\s!]+(![0-9]+[kmgt]?)?\Z", uri, re.IGNORECASE):
                     errors.append("%s entry %r is not a mailto: address" % (key, uri))
     return tags, errors, unknown
 

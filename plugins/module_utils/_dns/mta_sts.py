@@ -32,7 +32,7 @@ def parse_record(record):
     errors = []
     if tags.get("v") != "STSv1":
         errors.append("v must be STSv1")
-    if not re.match(r"^[A-Za-z0-9]{1,32}$", tags.get("id", "")):
+    if not re.match(r"^[A-Za-z0-9]{1,32}\Z", tags.get("id", "")):
         errors.append("id= must be 1 to 32 letters or digits")
     return tags, errors
 

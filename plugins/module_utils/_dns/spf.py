@@ -21,7 +21,7 @@ MAX_PTR_NAMES = 10
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*\Z")
 _MACRO_RE = re.compile(r"%\{([slodiphcrtv])([0-9]*)(r?)([.\-+,/_=]*)\}", re.IGNORECASE)
 
 

@@ -34,8 +34,8 @@ def parse(record):
         errors.append("rua= is required")
     else:
         for uri in [u.strip() for u in tags["rua"].split(",")]:
-            if not (re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$", uri, re.IGNORECASE)
-                    or re.match(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$", uri, re.IGNORECASE)):
+            if not (re.match(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+\Z", uri, re.IGNORECASE)
+                    or re.match(r"^https://[^\s/]+\.[^\s/]+(/\S*)?\Z", uri, re.IGNORECASE)):
                 errors.append("rua entry %r is neither mailto:address nor an https:// URL" % uri)
     return tags, errors
 

@@ -116,7 +116,7 @@ def key_path(key):
     parts = tuple(key.split("."))
     if parts in _FLAT_ORDER:
         return parts
-    if len(parts) == 2 and parts[0] == "senders" and re.match(r"^[a-z][a-z0-9_]{0,31}$", parts[1]):
+    if len(parts) == 2 and parts[0] == "senders" and re.match(r"^[a-z][a-z0-9_]{0,31}\Z", parts[1]):
         return parts
     return None
 
@@ -219,7 +219,7 @@ def dunquote(text):
     raise FormatError("unterminated quoted value: %s" % text[:40])
 
 
-_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]*$")
+_SAFE = re.compile(r"^[A-Za-z0-9_@%+=:,./-]*\Z")
 
 
 def maybe_quote(value):

@@ -62,10 +62,10 @@ def relay_of(conn):
 
 def _split_relay(text):
     text = text.strip()
-    match = re.match(r"^\[(?P<host>[^\]]+)\](?::(?P<port>[0-9]+))?$", text)
+    match = re.match(r"^\[(?P<host>[^\]]+)\](?::(?P<port>[0-9]+))?\Z", text)
     if match:
         return match.group("host"), int(match.group("port") or 25)
-    match = re.match(r"^(?P<host>[^:\[\]]+)(?::(?P<port>[0-9]+))?$", text)
+    match = re.match(r"^(?P<host>[^:\[\]]+)(?::(?P<port>[0-9]+))?\Z", text)
     if match:
         return match.group("host"), int(match.group("port") or 25)
     return None, None

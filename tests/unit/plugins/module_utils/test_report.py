@@ -335,3 +335,26 @@ def test_compare_report_renders_without_secret_values():
 def test_compare_rejects_unknown_matching():
     with pytest.raises(_report.DiffError, match="match_by must be one of host_name, name"):
         _report.compare_inventories({}, {}, match_by="ip")
+
+
+@pytest.mark.parametrize("host", [
+    {"declared": "__conn__", "error": "cannot read /etc/app/smtp.env: PASSWORD=__secret__"},
+    {"declared": "__conn_misplaced__", "gathered": []},
+    {"declared": "__conn_misplaced__", "gathered": "__conn__"},
+])
+def test_audit_report_of_unredacted_declarations_holds_no_secret(host):
+    """Declared connectors passed with real secrets (no redact filter): no copy reaches any format."""
+    secret = "Audit-Sentinel-4d2e"
+    conn = {"name": "relay", "host": "smtp.example.org", "auth": {"username": "u@example.org", "password": secret},
+            "senders": {"default": "u@example.org"}}
+    misplaced = dict(conn, smtp_password=secret, description="password is " + secret)
+    values = {"__conn__": [conn], "__conn_misplaced__": [misplaced]}
+    item = {}
+    for key, value in host.items():
+        if isinstance(value, str):
+            value = values.get(value, value.replace("__secret__", secret))
+        item[key] = value
+    report = _report.build_audit({"app1": item})
+    for _fmt, (render, _suffix) in _report.RENDERERS.items():
+        assert secret not in render(report)
+    assert secret not in _report.render_junit(report)

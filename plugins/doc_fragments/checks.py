@@ -53,7 +53,7 @@ options:
     - Name servers (IP addresses) that resolve each connector's C(host) (AAAA, then A) and, for
       M(mailops.smtp.tls_check), the TLSA records. Default is the resolver configuration of the host the task
       runs on.
-    - Use it to check from the point of view of an internal DNS view. For DANE use a DNSSEC-validating resolver:
+    - Use it to check from the point of view of an internal DNS view. For DANE use a DNSSEC-validating resolver;
       DANE is only meaningful with the AD flag set.
     - Needs dnspython where the task runs.
     type: list

@@ -47,7 +47,8 @@ _PORTLESS = re.compile(r"^Error connecting to \S+ on port None: ")
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 _LINE_ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b", re.MULTILINE)
 
-QUESTIONS = ("silence", "plain_port", "handshake", "auth_drop", "untrusted_chain")
+QUESTIONS = ("silence", "plain_port", "handshake", "auth_drop", "untrusted_chain", "certificate_names",
+             "certificate_dates")
 """What the engine may be asked to find out before a verdict (see settle())."""
 
 
@@ -210,8 +211,10 @@ def classify_reply(code, message, stage, context=None):
 
     if enhanced in _ENHANCED_HINTS:
         category, hint = _ENHANCED_HINTS[enhanced]
-        if enhanced == "5.7.0" and stage not in ("mail", "rcpt", "auth", "data"):
-            category, hint = "policy", "The server refused the session for policy reasons (5.7.0)."
+        if enhanced == "5.7.0" and not (code == 530 or "auth" in lowered):
+            # 5.7.0 is "other security reason": authentication only when the reply says so.
+            category, hint = "policy", ("The server refused this for security or policy reasons (%s 5.7.0); "
+                                        "see message for the server's words." % code)
         return out(category, hint)
 
     if stage == "auth" or code in (530, 534, 535, 538):
@@ -261,8 +264,9 @@ def classify_reply(code, message, stage, context=None):
         return out("sender", "The server refused the sender address (%s): use an address the account "
                    "may send as." % code)
     if code == 554 and stage in ("banner", "connect"):
-        return out("policy", "The server refused the connection (554): the client address is probably "
-                   "blocklisted or not allowed. Check with the server's operator.")
+        return out("policy", "The server refused the connection (554) before any command: it does not accept "
+                   "this client (its address, network or reputation); see message for the server's words, "
+                   "and check with its operator.")
     if code == 554 and "relay" in lowered:
         return out("policy", "Relaying denied (554): authenticate, or ask the operator to allow this host.")
     return out("protocol", "Unexpected reply %s at stage %s; see message for the server's words." % (code, stage))
@@ -345,9 +349,14 @@ def classify_exception(exc, stage, security="starttls", context=None):
     for err in chain:
         if isinstance(err, (ssl.SSLCertVerificationError, ssl.CertificateError)):
             res = result("tls_certificate", stage, _ssl_hint_for_verification(err), message=text)
-            if getattr(err, "verify_code", None) in (2, 20):
+            verify_code = getattr(err, "verify_code", None)
+            if verify_code in (2, 20):
                 # Unknown issuer: a private CA, or a server that does not send its intermediate.
                 return _asked(res, "untrusted_chain")
+            if verify_code in (62, 64):
+                return _asked(res, "certificate_names")
+            if verify_code in (9, 10):
+                return _asked(res, "certificate_dates")
             return res
 
     for err in chain:
@@ -500,8 +509,8 @@ def settle(question, provisional, evidence, security, min_version="1.2"):
         if version and "cipher" in (provisional.get("hint") or "").lower():
             return out("tls_protocol", "The server agrees only on a weak cipher (%s with %s, found by a "
                        "lenient handshake on a second connection) that this client refuses. Enable modern "
-                       "ciphers (AES-GCM, ChaCha20) on the server." % (_versions_text(evidence),
-                                                                      evidence.get("tls_cipher")), False)
+                       "ciphers (AES-GCM, ChaCha20) on the server."
+                       % (_versions_text(evidence), evidence.get("tls_cipher")), False)
         if version:
             return out("connection", "The TLS handshake failed once but a second handshake succeeded (%s): an "
                        "unstable server or a middlebox on the path. Retried." % _versions_text(evidence), True)
@@ -517,6 +526,20 @@ def settle(question, provisional, evidence, security, min_version="1.2"):
         return out("connection", "The server closed the connection right after AUTH, and a second session "
                    "could not be held open either: the server is unstable or limits connections. Retried.",
                    True)
+    if question == "certificate_names" and evidence.get("leaf_names"):
+        return out("tls_certificate", "The certificate names %s, not %s. Connect by one of those names (with "
+                   "tls.server_name when host is an IP address), or the server's operator must add %s to the "
+                   "certificate." % (", ".join(evidence["leaf_names"]), evidence.get("server_name"),
+                                     evidence.get("server_name")), False)
+    if question == "certificate_dates" and evidence.get("not_before"):
+        if evidence.get("expired"):
+            return out("tls_certificate", "The server's certificate has expired: it was valid until %s, and "
+                       "this machine's clock says %s. The server's operator must renew it (tls.verify: false "
+                       "would hide this; do not)." % (evidence["not_after"], evidence.get("now")), False)
+        return out("tls_certificate", "The server's certificate is not valid yet: it starts at %s, and this "
+                   "machine's clock says %s. Either the certificate was installed before its start date or "
+                   "this machine's clock is behind; compare with a time server." % (
+                       evidence["not_before"], evidence.get("now")), False)
     if question == "untrusted_chain":
         length = evidence.get("chain_length")
         if evidence.get("leaf_self_signed"):

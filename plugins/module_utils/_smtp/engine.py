@@ -309,7 +309,7 @@ class Session:
             return evidence
         if question == "plain_port":
             return await self._plain_read(infos)
-        if question in ("handshake", "untrusted_chain"):
+        if question in ("handshake", "untrusted_chain", "certificate_names", "certificate_dates"):
             return await self._lenient_tls(infos, self.security == "starttls")
         if question == "auth_drop":
             fresh = Session(self.connector, self.ehlo_name, self.resolver)
@@ -367,10 +367,16 @@ class Session:
                 ssl_object = transport.get_extra_info("ssl_object")
             chain = presented_chain(ssl_object)
             facts = [certificate_facts(der) or {} for der in chain]
+            leaf = certificate_facts(ssl_object.getpeercert(binary_form=True)) or {}
             cipher = ssl_object.cipher() or (None,)
             return {"tls_version": ssl_object.version(), "tls_cipher": cipher[0], "chain_length": len(chain),
-                    "leaf_self_signed": bool(facts and facts[0].get("self_signed")),
-                    "issuer": facts[-1].get("issuer") if facts else None}
+                    "leaf_self_signed": bool(leaf.get("self_signed")),
+                    "issuer": facts[-1].get("issuer") if facts else leaf.get("issuer"),
+                    "leaf_names": (leaf.get("dns_names") or []) + (leaf.get("ip_addresses") or []) or
+                    ([leaf["common_name"]] if leaf.get("common_name") else []),
+                    "server_name": name, "not_before": leaf.get("not_before"),
+                    "not_after": leaf.get("not_after"), "expired": leaf.get("expired"),
+                    "now": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         except Exception as exc:  # pylint: disable=broad-except
             return {"tls_error": printable(str(exc)) or type(exc).__name__}
         finally:

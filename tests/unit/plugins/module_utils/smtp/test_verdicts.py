@@ -175,3 +175,42 @@ def test_a_name_without_address_is_not_a_misspelling():
     assert "no address record" in nodata["hint"]
     missing = classify_exception(socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "dns")
     assert "does not resolve" in missing["hint"]
+
+
+def _cert_error(code, message):
+    import ssl
+
+    err = ssl.SSLCertVerificationError(1, "certificate verify failed: %s" % message)
+    err.verify_code = code
+    err.verify_message = message
+    return err
+
+
+def test_a_name_mismatch_names_what_the_certificate_carries():
+    question, res = provisional(_cert_error(62, "Hostname mismatch, certificate is not valid for 'mx'."), "tls", "tls")
+    assert question == "certificate_names"
+    verdict = settle(question, res, {"leaf_names": ["smtp.example.org", "192.0.2.25"], "server_name": "mx"}, "tls")
+    assert "names smtp.example.org, 192.0.2.25, not mx" in verdict["hint"]
+    assert "tls.server_name" in verdict["hint"]
+    # Without the certificate the classifier's own hint stands.
+    assert settle(question, res, {}, "tls")["hint"] == res["hint"]
+
+
+def test_dates_are_set_against_this_machines_clock():
+    question, res = provisional(_cert_error(9, "certificate is not yet valid"), "tls", "tls")
+    assert question == "certificate_dates"
+    early = settle(question, res, {"not_before": "2031-01-01T00:00:00Z", "not_after": "2032-01-01T00:00:00Z",
+                                   "expired": False, "now": "2030-12-20T00:00:00Z"}, "tls")
+    assert "2031-01-01T00:00:00Z" in early["hint"] and "2030-12-20T00:00:00Z" in early["hint"]
+    late = settle(question, res, {"not_before": "2020-01-01T00:00:00Z", "not_after": "2021-01-01T00:00:00Z",
+                                  "expired": True, "now": "2030-12-20T00:00:00Z"}, "tls")
+    assert "has expired" in late["hint"]
+
+
+@pytest.mark.parametrize("code,text,category", [
+    (550, "5.7.0 Message rejected by the content policy", "policy"),
+    (530, "5.7.0 Authentication required", "auth"),
+    (550, "5.7.0 Authentication required for this sender", "auth"),
+])
+def test_5_7_0_is_authentication_only_when_it_says_so(code, text, category):
+    assert classify_reply(code, text, "data")["category"] == category

@@ -413,7 +413,8 @@ def classify_exception(exc, stage, security="starttls", context=None):
     for err in chain:
         if isinstance(err, ConnectionRefusedError):
             return result("connection", "connect",
-                          "Connection refused: nothing listens on this host and port. Check host and port "
+                          "Connection refused: nothing listens on this host and port (or a firewall "
+                          "rejects the connection). Check host and port "
                           "(587 submission with STARTTLS, 465 implicit TLS, 25 relay).", message=text)
         if isinstance(err, OSError) and getattr(err, "errno", None) in (101, 113, 65, 51, 99):
             return result("connection", "connect",

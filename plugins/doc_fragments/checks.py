@@ -48,6 +48,26 @@ options:
     description:
     - Name sent with EHLO. Default is the fully qualified name of the machine the task runs on.
     type: str
+  dns_nameservers:
+    description:
+    - Name servers (IP addresses) that resolve each connector's C(host) (AAAA, then A) and, for
+      M(mailops.smtp.tls_check), the TLSA records. Default is the resolver configuration of the host the task
+      runs on.
+    - Use it to check from the point of view of an internal DNS view. For DANE use a DNSSEC-validating resolver;
+      DANE is only meaningful with the AD flag set.
+    - Needs dnspython where the task runs.
+    type: list
+    elements: str
+  dns_port:
+    description:
+    - Port of O(dns_nameservers).
+    type: int
+    default: 53
+  dns_timeout:
+    description:
+    - Seconds for one lookup through O(dns_nameservers).
+    type: float
+    default: 5.0
 requirements:
   - aiosmtplib >= 2.0 on the host the task runs on (usually the controller; use C(delegate_to) to pick another)
 notes:

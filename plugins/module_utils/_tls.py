@@ -16,6 +16,7 @@ import datetime
 import functools
 import hashlib
 import ipaddress
+import ssl
 import time
 
 try:
@@ -34,6 +35,9 @@ try:
     HAS_DNSPYTHON = True
 except ImportError:  # pragma: no cover - depends on the environment
     HAS_DNSPYTHON = False
+
+
+_DER = getattr(getattr(ssl, "_ssl", None), "ENCODING_DER", 1)
 
 
 def _utc(value):
@@ -133,6 +137,26 @@ def _facts(der, name, now):
         facts["name_checked"] = name
         facts["name_matches"] = name_matches(cert, name)
     return facts
+
+
+def presented_chain(ssl_object):
+    """DER certificates the server presented, leaf first, verified or not.
+
+    Python 3.13 has SSLObject.get_unverified_chain(); 3.10 to 3.12 have it on the private
+    _sslobj only. An empty list when neither exists (the leaf alone is then all we know).
+    """
+    if ssl_object is None:
+        return []
+    getter = getattr(ssl_object, "get_unverified_chain", None)
+    if getter is None:
+        getter = getattr(getattr(ssl_object, "_sslobj", None), "get_unverified_chain", None)
+    if getter is None:
+        return []
+    try:
+        certs = getter() or []
+        return [c if isinstance(c, bytes) else c.public_bytes(_DER) for c in certs]
+    except Exception:  # pylint: disable=broad-except
+        return []
 
 
 def tlsa_name(host, port):

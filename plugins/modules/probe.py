@@ -178,6 +178,41 @@ results:
       description: Warnings for this connector (also emitted as task warnings).
       type: list
       elements: str
+    findings:
+      description:
+      - Mismatches between what the connector declares and what the server's EHLO offers
+        (see C(docs/troubleshooting.md)). A finding of severity V(error) fails the connector.
+      - V(attachment_exceeds_size) compares O(connectors[].attachments.max_size_mb) (when declared) with the
+        advertised SIZE, counting base64 growth and headers; V(auth_mechanisms_not_offered) and
+        V(auth_mechanisms_partly_offered) compare O(connectors[].auth.mechanisms) with the AUTH mechanisms offered;
+        V(sender_needs_smtputf8), V(sender_domain_needs_idna) and V(display_name_needs_encoding) compare non-ASCII
+        senders with SMTPUTF8 and 8BITMIME.
+      type: list
+      elements: dict
+      contains:
+        id:
+          description: What was found.
+          type: str
+          sample: attachment_exceeds_size
+        category:
+          description: Category, as for RV(results[].error.category).
+          type: str
+          sample: message
+        severity:
+          description: V(error) or V(warning).
+          type: str
+          sample: error
+        message:
+          description: What was compared, with the numbers.
+          type: str
+        hint:
+          description: What to change.
+          type: str
+        details:
+          description: The numbers or lists compared.
+          type: dict
+          sample: {"max_size_mb": 25, "attachment_bytes": 26214400, "wire_bytes": 35880532, "size_limit": 26214400,
+                   "largest_attachment_bytes": 19150689, "largest_max_size_mb": 18.2}
     error:
       description: Classification of the failure, null when the probe succeeded.
       type: dict

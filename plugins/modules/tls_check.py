@@ -55,22 +55,6 @@ options:
       and match them against the presented certificate. Skipped for IP addresses and loopback names.
     type: bool
     default: true
-  dns_nameservers:
-    description:
-    - Name servers (IP addresses) for the TLSA lookup. Default is the resolver configuration of the host the
-      task runs on. Use a DNSSEC-validating resolver; DANE is only meaningful with the AD flag set.
-    type: list
-    elements: str
-  dns_port:
-    description:
-    - Port of O(dns_nameservers).
-    type: int
-    default: 53
-  dns_timeout:
-    description:
-    - Seconds for the TLSA lookup.
-    type: float
-    default: 5.0
 requirements:
   - dnspython on the host the task runs on, for O(dane=true) (without it, DANE is reported as unchecked with a warning)
   - cryptography on the host the task runs on, for certificate details
@@ -196,9 +180,6 @@ def main():
         check_argument_spec(
             min_days_valid={"type": "int", "default": 21},
             dane={"type": "bool", "default": True},
-            dns_nameservers={"type": "list", "elements": "str"},
-            dns_port={"type": "int", "default": 53},
-            dns_timeout={"type": "float", "default": 5.0},
         ),
         "connectors",
         supports_check_mode=True,

@@ -37,7 +37,9 @@ except ImportError as exc:  # pragma: no cover - reported to the person starting
     sys.exit(3)
 
 MODES = ("plain", "starttls", "tls", "blackhole")
-CERTS = ("valid", "expired", "expiring", "wrong_name", "untrusted")
+CERTS = ("valid", "expired", "expiring", "wrong_name", "untrusted", "self_signed", "not_yet_valid",
+         "missing_intermediate")
+TLS_VERSIONS = ("1.0", "1.1", "1.2", "1.3")
 STAGES = ("connect", "ehlo", "starttls", "auth", "mail", "rcpt", "data")
 
 # Named behaviours: what a real server that behaves this way answers, and at which stage.
@@ -76,6 +78,24 @@ BEHAVIOURS = {
     },
     "data-451": {"data": "451 4.3.0 Temporary local problem, try again later"},
     "sender-denied-5.7.1": {"mail": "553 5.7.1 <{addr}>: Sender address rejected: not owned by user"},
+    # Faults of servers and of what sits in front of them (the fault fleet).
+    "trickle-greeting": {},  # the greeting a byte at a time (trickle_delay seconds per byte)
+    "starttls-garbage": {},  # 220 to STARTTLS, then bytes that are not TLS
+    "auth-drop": {},  # AUTH is answered by closing the connection
+    "data-drop": {},  # the connection is closed while the message is being sent
+    "max-recipients-1": {},  # 452 4.5.3 from the second recipient on
+    "eightbit-garbage": {"rcpt": "550 5.1.1 <{addr}>: unknown user \xff\xfe\xe9t\xe9 \x8f\x90"},
+    "starttls-454": {"starttls": "454 4.7.0 TLS not available due to local problem"},
+    "starttls-demanded-530": {"mail": "530 5.7.0 Must issue a STARTTLS command first"},
+    "size-552": {"data": "552 5.3.4 Error: message file too big"},
+    "sendas-denied-5.2.252": {
+        "data": "554 5.2.252 SendAsDenied; mailer@example.org not allowed to send as {addr}; "
+        "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+    },
+    "mail-denied-550-5.7.1": {"mail": "550 5.7.1 Client does not have permissions to send as this sender"},
+    "mixed-multiline": {"mail": "250-2.1.0 Sender syntax OK\r\n550 5.7.1 <{addr}>: Sender address rejected"},
+    "malformed-reply": {"mail": "Sender looks fine to me"},
+    "ehlo-unknown-502": {"ehlo": "502 5.5.2 Error: command not recognized"},
 }
 
 COMMAND_VERBS = {
@@ -98,6 +118,51 @@ def write_atomic(path, data, mode=0o644):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+class PemLeaf:
+    """A certificate and key in trustme's LeafCert shape, for chains trustme does not build."""
+
+    def __init__(self, cert_pems, key_pem):
+        self.cert_chain_pems = [trustme.Blob(pem) for pem in cert_pems]
+        self.private_key_pem = trustme.Blob(key_pem)
+
+    def configure_cert(self, ctx):
+        with self.private_key_pem.tempfile() as key, \
+                trustme.Blob(b"".join(p.bytes() for p in self.cert_chain_pems)).tempfile() as chain:
+            ctx.load_cert_chain(chain, key)
+
+
+def self_signed_leaf(names):
+    """A leaf certificate that signs itself (no CA vouches for it), naming names."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alt = []
+    for name in names:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alt.append(x509.DNSName(name))
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return PemLeaf(
+        [cert.public_bytes(serialization.Encoding.PEM)],
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption()),
+    )
 
 
 class Certificates:
@@ -132,6 +197,18 @@ class Certificates:
                 leaf = self.ca.issue_cert("wrong-name.example.invalid")
             elif kind == "untrusted":
                 leaf = self.rogue_ca.issue_cert(*names)
+            elif kind == "not_yet_valid":
+                leaf = self.ca.issue_cert(
+                    *names,
+                    not_before=now + datetime.timedelta(days=10),
+                    not_after=now + datetime.timedelta(days=100),
+                )
+            elif kind == "missing_intermediate":
+                # Signed by an intermediate of the trusted CA, served without that intermediate.
+                full = self.ca.create_child_ca().issue_cert(*names)
+                leaf = PemLeaf([full.cert_chain_pems[0].bytes()], full.private_key_pem.bytes())
+            elif kind == "self_signed":
+                leaf = self_signed_leaf(names)
             else:
                 raise ValueError("unknown certificate kind %r (valid: %s)" % (kind, ", ".join(CERTS)))
             self._leaves[cache_key] = leaf
@@ -141,6 +218,13 @@ class Certificates:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.leaf(kind, extra_names).configure_cert(ctx)
         versions = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+        if max_version in ("1.0", "1.1"):
+            # A legacy server: OpenSSL 3 allows TLS 1.0/1.1 only at security level 0.
+            legacy = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1}
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = legacy["1.0"]
+            ctx.maximum_version = legacy[max_version]
+            return ctx
         if max_version:
             ctx.maximum_version = versions[max_version]
         if min_version:
@@ -190,6 +274,8 @@ class Recorder:
         reply = self.override("rcpt", address)
         if reply:
             return reply
+        if self.spec["behaviour"] == "max-recipients-1" and envelope.rcpt_tos:
+            return "452 4.5.3 Error: too many recipients"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
@@ -250,6 +336,11 @@ class RecordingSMTP(SMTP):
         while b"\n" in self._line_buffer:
             line, _sep, self._line_buffer = self._line_buffer.partition(b"\n")
             line = line.rstrip(b"\r")
+            if self._in_data and self._spec["behaviour"] == "data-drop":
+                # Hang up in the middle of the message, before any reply to it.
+                self._transcript.append({"verb": "DROPPED-IN-DATA", "tls": self.tls_active()})
+                self.transport.close()
+                return
             if self._in_data:
                 if line == b".":
                     self._in_data = False
@@ -268,12 +359,23 @@ class RecordingSMTP(SMTP):
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
         if text.startswith("354"):
             self._in_data = True
+        if self._spec["behaviour"] == "eightbit-garbage" and isinstance(status, str):
+            # Raw 8-bit bytes that are not UTF-8, as some legacy servers send.
+            status = status.encode("latin-1", "replace")
         await super().push(status)
 
     async def _handle_client(self):
         delay = self._spec.get("banner_delay") or 0
         if delay:
             await asyncio.sleep(delay)
+        if self._spec["behaviour"] == "trickle-greeting":
+            for byte in b"220 mail.test.invalid ESMTP a greeting sent one byte at a time\r\n":
+                if self.transport is None or self.transport.is_closing():
+                    return
+                self.transport.write(bytes([byte]))
+                await asyncio.sleep(self._spec["trickle_delay"])
+            self.transport.close()
+            return
         reply = self.event_handler.override("connect", "")
         if reply:
             await self.push(reply)
@@ -293,7 +395,19 @@ class RecordingSMTP(SMTP):
         if reply:
             await self.push(reply)
             return
+        if self._spec["behaviour"] == "starttls-garbage":
+            # What an intercepting proxy without TLS support does: agree, then answer the
+            # ClientHello with something else.
+            await self.push("220 2.0.0 Ready to start TLS")
+            self.transport.write(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            return
         await super().smtp_STARTTLS(arg)
+
+    async def smtp_AUTH(self, arg):
+        if self._spec["behaviour"] == "auth-drop":
+            self.transport.close()
+            return
+        await super().smtp_AUTH(arg)
 
     def connection_lost(self, error):
         record = {
@@ -351,6 +465,8 @@ def normalise_spec(raw):
         "hostname": raw.get("hostname", "mail.test.invalid"),
         "size_limit": int(raw.get("size_limit", 33554432)),
         "cert_names": list(raw.get("cert_names") or []),
+        "smtputf8": bool(raw.get("smtputf8", True)),
+        "trickle_delay": float(raw.get("trickle_delay", 0.5)),
     }
     if isinstance(spec["auth_mechanisms"], str):
         spec["auth_mechanisms"] = [m for m in spec["auth_mechanisms"].split(",") if m]
@@ -359,6 +475,9 @@ def normalise_spec(raw):
         raise SystemExit("server %s: mode must be one of %s" % (spec["name"], ", ".join(MODES)))
     if spec["cert"] not in CERTS:
         raise SystemExit("server %s: cert must be one of %s" % (spec["name"], ", ".join(CERTS)))
+    for key in ("tls_max_version", "tls_min_version"):
+        if spec[key] is not None and spec[key] not in TLS_VERSIONS:
+            raise SystemExit("server %s: %s must be one of %s" % (spec["name"], key, ", ".join(TLS_VERSIONS)))
     if spec["behaviour"] not in BEHAVIOURS:
         raise SystemExit(
             "server %s: behaviour must be one of %s" % (spec["name"], ", ".join(sorted(BEHAVIOURS)))
@@ -448,7 +567,7 @@ async def start_listener(spec, state_dir, certs):
             hostname=spec["hostname"],
             ident="mailops test server",
             data_size_limit=spec["size_limit"],
-            enable_SMTPUTF8=True,
+            enable_SMTPUTF8=spec["smtputf8"],
             tls_context=ctx if spec["mode"] == "starttls" else None,
             require_starttls=spec["require_starttls"] and spec["mode"] == "starttls",
             authenticator=make_authenticator(spec, handler),
@@ -580,8 +699,8 @@ def parse_args(argv):
     parser.add_argument("--fail-times", type=int, default=None,
                         help="apply the behaviour/reply this many times, then behave normally")
     parser.add_argument("--banner-delay", type=float, default=0.0)
-    parser.add_argument("--tls-max-version", choices=("1.2", "1.3"))
-    parser.add_argument("--tls-min-version", choices=("1.2", "1.3"))
+    parser.add_argument("--tls-max-version", choices=TLS_VERSIONS)
+    parser.add_argument("--tls-min-version", choices=TLS_VERSIONS)
     parser.add_argument("--background", action="store_true",
                         help="start detached, wait until ready, print NAME.json(s) and exit")
     parser.add_argument("--wait", type=float, metavar="SECONDS",

@@ -26,10 +26,16 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
 from ansible_collections.mailops.smtp.plugins.module_utils._model import is_ip, scrub
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import policy
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification import (
+    SessionPolicyError,
     classify_exception,
     classify_reply,
+    printable,
+    settle,
 )
-from ansible_collections.mailops.smtp.plugins.module_utils._tls import certificate_facts
+from ansible_collections.mailops.smtp.plugins.module_utils._tls import certificate_facts, presented_chain
+
+# EHLO refusals that mean "I do not know EHLO" (RFC 5321 4.1.4: fall back to HELO).
+_EHLO_UNKNOWN = (500, 502, 504)
 
 MAX_RETRY_DELAY = 30.0
 """Upper bound of one backoff pause, in seconds, whatever retries and retry_delay say."""
@@ -42,8 +48,11 @@ def _ms(start):
 class Session:
     """One SMTP session for one connector, recording stages, timings and TLS facts."""
 
-    def __init__(self, connector, ehlo_name):
+    def __init__(self, connector, ehlo_name, resolver=None):
         self.connector = connector
+        self.resolver = resolver
+        self.addresses = []
+        self._infos = None
         self.security = connector.get("security", "starttls")
         self.timeout = float(connector.get("timeout") or 30)
         self.ehlo_name = ehlo_name
@@ -92,13 +101,7 @@ class Session:
         cipher = ssl_object.cipher() or (None, None, None)
         der = ssl_object.getpeercert(binary_form=True)
         name = policy.server_name(self.connector)
-        chain = None
-        getter = getattr(ssl_object, "get_unverified_chain", None)
-        if getter is not None:
-            try:
-                chain = [c if isinstance(c, bytes) else c.public_bytes() for c in (getter() or [])]
-            except Exception:  # pylint: disable=broad-except
-                chain = None
+        chain = presented_chain(ssl_object) or None
         self.tls = {
             "version": ssl_object.version(),
             "cipher": cipher[0],
@@ -122,9 +125,14 @@ class Session:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.timings["dns"] = 0.0
             infos = [(family, socket.SOCK_STREAM, 0, "", (host, port))]
+        elif self.resolver and self.resolver.get("nameservers"):
+            infos = await self._step("dns", asyncio.wait_for(loop.run_in_executor(
+                None, resolve_with, host, port, self.resolver), self.timeout + 1))
         else:
             infos = await self._step("dns", asyncio.wait_for(
                 loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.timeout))
+        self.addresses = [info[4][0] for info in infos]
+        self._infos = infos
         sock = await self._step("connect", self._connect_socket(infos))
         implicit = self.security == "tls"
         use_verify = policy.tls_settings(connector)["verify"] if verify is None else verify
@@ -149,9 +157,9 @@ class Session:
         if implicit:
             self.timings["banner"] = self.timings.pop("tls")
             self._record_tls(use_verify)
-        self.banner = "%s %s" % (response.code, response.message)
+        self.banner = printable("%s %s" % (response.code, response.message))
         self.reached = "banner"
-        await self._step("ehlo", self.smtp.ehlo())
+        await self._hello()
         self.capabilities = policy.parse_capabilities(self.smtp.esmtp_extensions)
         if self.security == "starttls":
             self.capabilities_before_tls = self.capabilities
@@ -169,6 +177,18 @@ class Session:
         if not use_verify and self.security != "none":
             self.warnings.append("The certificate was not verified (tls.verify: false).")
 
+    async def _hello(self):
+        """EHLO, or HELO when the server does not know EHLO (then it offers no extension at all)."""
+        try:
+            await self._step("ehlo", self.smtp.ehlo())
+        except aiosmtplib.SMTPHeloError as exc:
+            if exc.code not in _EHLO_UNKNOWN:
+                raise
+            await self._step("ehlo", self.smtp.helo())
+            self.warnings.append(
+                "The server refused EHLO (%s) and accepted HELO: it speaks no ESMTP, so it offers no "
+                "STARTTLS, AUTH, SIZE or 8BITMIME." % exc.code)
+
     async def authenticate(self):
         auth = self.connector.get("auth")
         if not auth:
@@ -185,8 +205,24 @@ class Session:
         self.auth["authenticated"] = True
         return mech
 
+    def _envelope_encoding(self, address):
+        """Keyword arguments for MAIL/RCPT: SMTPUTF8 for a non-ASCII address, when the server offers it."""
+        try:
+            address.encode("ascii")
+            return {}
+        except UnicodeError:
+            pass
+        if (self.capabilities or {}).get("smtputf8"):
+            return {"options": ["SMTPUTF8"], "encoding": "utf-8"}
+        self.stage = "mail"
+        raise SessionPolicyError(
+            "sender", "%s is not ASCII and the server does not offer SMTPUTF8" % address,
+            "An address with non-ASCII characters can only be sent to a server that offers SMTPUTF8 "
+            "(RFC 6531); nothing was sent. Use an ASCII address (an IDNA xn-- domain) for this server.",
+            "mail")
+
     async def mail(self, address):
-        await self._step("mail", self.smtp.mail(address))
+        await self._step("mail", self.smtp.mail(address, **self._envelope_encoding(address)))
 
     async def rcpt(self, addresses):
         """RCPT TO each address; returns (accepted, refused) where refused maps address -> error."""
@@ -195,10 +231,11 @@ class Session:
             self.stage = "rcpt"
             start = time.monotonic()
             try:
-                await self.smtp.rcpt(address)
+                await self.smtp.rcpt(address, encoding="utf-8" if (self.capabilities or {}).get("smtputf8")
+                                     else "ascii")
                 accepted.append(address)
             except aiosmtplib.SMTPRecipientRefused as exc:
-                refused[address] = classify_reply(exc.code, exc.message, "rcpt")
+                refused[address] = classify_reply(exc.code, exc.message, "rcpt", self._context())
             finally:
                 self.timings["rcpt"] = round(self.timings.get("rcpt", 0) + _ms(start), 1)
         if accepted:
@@ -234,8 +271,157 @@ class Session:
             return None
         return dict((k, v) for k, v in self.tls.items() if not k.startswith("_"))
 
-    def classify(self, exc):
-        return classify_exception(exc, self.stage, self.security)
+    def _context(self):
+        caps = self.capabilities_before_tls if self.security == "starttls" else self.capabilities
+        offered = None
+        if caps is not None and self.security != "tls":
+            offered = bool(caps.get("starttls"))
+        return {"security": self.security, "starttls_offered": offered}
+
+    async def classify(self, exc):
+        """Classify a failure; where the symptom has two explanations, look before answering."""
+        error = classify_exception(exc, self.stage, self.security, self._context())
+        question = error.pop("_question", None)
+        if question:
+            try:
+                evidence = await asyncio.wait_for(self._evidence(question), self.timeout * 2 + 5)
+            except Exception:  # pylint: disable=broad-except
+                evidence = None
+            if evidence is not None:
+                min_version = policy.tls_settings(self.connector)["min_version"]
+                error = settle(question, error, evidence, self.security, min_version)
+        if error["stage"] == "connect" and self.addresses and all(":" in a for a in self.addresses):
+            error["hint"] += (" The name resolves only to IPv6 addresses (%s): check that this machine "
+                              "has IPv6 connectivity to the server." % ", ".join(self.addresses))
+        return error
+
+    async def _evidence(self, question):
+        infos = self._infos
+        if not infos:
+            return None
+        if question == "silence":
+            plain, tls = await asyncio.gather(self._plain_read(infos), self._lenient_tls(infos, False),
+                                              return_exceptions=True)
+            evidence = {}
+            for part in (plain, tls):
+                if isinstance(part, dict):
+                    evidence.update(part)
+            return evidence
+        if question == "plain_port":
+            return await self._plain_read(infos)
+        if question in ("handshake", "untrusted_chain", "certificate_names", "certificate_dates"):
+            return await self._lenient_tls(infos, self.security == "starttls")
+        if question == "auth_drop":
+            fresh = Session(self.connector, self.ehlo_name, self.resolver)
+            try:
+                await fresh.open()
+                await asyncio.wait_for(fresh.smtp.noop(), self.timeout)
+                return {"session_ok": True}
+            except Exception:  # pylint: disable=broad-except
+                return {"session_ok": False}
+            finally:
+                await fresh.close()
+        return None
+
+    async def _plain_read(self, infos):
+        """What a fresh connection receives in clear text within the timeout (first line at most)."""
+        loop = asyncio.get_running_loop()
+        sock = await self._connect_socket(infos)
+        start = time.monotonic()
+        received = b""
+        try:
+            while b"\n" not in received and len(received) < 512:
+                left = self.timeout - (time.monotonic() - start)
+                if left <= 0:
+                    break
+                try:
+                    chunk = await asyncio.wait_for(loop.sock_recv(sock, 512), left)
+                except asyncio.TimeoutError:
+                    break
+                if not chunk:
+                    break
+                received += chunk
+        finally:
+            sock.close()
+        return {"plain_text": printable(received.split(b"\n")[0].rstrip(b"\r")),
+                "plain_line": b"\n" in received, "plain_seconds": round(time.monotonic() - start, 1)}
+
+    async def _lenient_tls(self, infos, starttls):
+        """A handshake that allows TLS 1.0 and weak ciphers, without verification: what the server can do."""
+        loop = asyncio.get_running_loop()
+        ctx = policy.lenient_context()
+        name = policy.server_name(self.connector)
+        sock = await self._connect_socket(infos)
+        transport = smtp = None
+        try:
+            if starttls:
+                smtp = aiosmtplib.SMTP(hostname=name, sock=sock, use_tls=False, start_tls=False,
+                                       timeout=self.timeout, local_hostname=self.ehlo_name)
+                await smtp.connect()
+                await smtp.ehlo()
+                await smtp.starttls(server_hostname=name, tls_context=ctx)
+                ssl_object = smtp.get_transport_info("ssl_object")
+            else:
+                transport, _protocol = await asyncio.wait_for(loop.create_connection(
+                    asyncio.Protocol, sock=sock, ssl=ctx, server_hostname=name), self.timeout)
+                ssl_object = transport.get_extra_info("ssl_object")
+            chain = presented_chain(ssl_object)
+            facts = [certificate_facts(der) or {} for der in chain]
+            leaf = certificate_facts(ssl_object.getpeercert(binary_form=True)) or {}
+            cipher = ssl_object.cipher() or (None,)
+            return {"tls_version": ssl_object.version(), "tls_cipher": cipher[0], "chain_length": len(chain),
+                    "leaf_self_signed": bool(leaf.get("self_signed")),
+                    "issuer": facts[-1].get("issuer") if facts else leaf.get("issuer"),
+                    "leaf_names": (leaf.get("dns_names") or []) + (leaf.get("ip_addresses") or []) or
+                    ([leaf["common_name"]] if leaf.get("common_name") else []),
+                    "server_name": name, "not_before": leaf.get("not_before"),
+                    "not_after": leaf.get("not_after"), "expired": leaf.get("expired"),
+                    "now": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        except Exception as exc:  # pylint: disable=broad-except
+            return {"tls_error": printable(str(exc)) or type(exc).__name__}
+        finally:
+            # A transport owns the socket: closing the socket under it would free the descriptor
+            # while the event loop still watches it.
+            if smtp is not None and smtp.transport is not None:
+                smtp.close()
+            elif transport is not None:
+                transport.abort()
+            else:
+                sock.close()
+
+
+def resolve_with(host, port, resolver):
+    """getaddrinfo-shaped addresses of host from the given name servers (AAAA, then A).
+
+    Raises socket.gaierror as getaddrinfo would: EAI_NONAME when the name does not exist,
+    EAI_NODATA when it exists without addresses, EAI_AGAIN when no server answered.
+    """
+    import dns.exception
+    import dns.resolver
+
+    res = dns.resolver.Resolver(configure=False)
+    res.nameservers = list(resolver["nameservers"])
+    res.port = int(resolver.get("port") or 53)
+    res.lifetime = res.timeout = float(resolver.get("timeout") or 5.0)
+    infos, missing = [], False
+    for rtype, family in (("AAAA", socket.AF_INET6), ("A", socket.AF_INET)):
+        try:
+            answer = res.resolve(host, rtype)
+        except dns.resolver.NXDOMAIN:
+            missing = True
+            continue
+        except dns.resolver.NoAnswer:
+            continue
+        except dns.exception.DNSException as exc:
+            raise socket.gaierror(socket.EAI_AGAIN, "resolving %s failed: %s" % (host, exc)) from None
+        for rdata in answer:
+            infos.append((family, socket.SOCK_STREAM, 0, "", (str(rdata.address), port)))
+    if not infos:
+        if missing:
+            raise socket.gaierror(socket.EAI_NONAME, "%s does not exist (NXDOMAIN)" % host)
+        raise socket.gaierror(getattr(socket, "EAI_NODATA", socket.EAI_NONAME),
+                              "%s has no A or AAAA record" % host)
+    return infos
 
 
 def scrub_tree(value, secrets):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+import warnings
 
 from ansible_collections.mailops.smtp.plugins.module_utils._model import is_loopback
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification import SessionPolicyError
@@ -73,6 +74,26 @@ def _context(verify, ca_file, min_version):
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = _TLS_VERSIONS[min_version]
+    return ctx
+
+
+@functools.lru_cache(maxsize=1)
+def lenient_context():
+    """A client context that agrees to anything a server offers (TLS 1.0 up, weak ciphers, no
+    verification). Used only to find out what a server can do after a real attempt failed;
+    nothing is ever sent over it but EHLO and STARTTLS."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():
+            # Deprecated for connections that carry data; here it only measures the server.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        # OpenSSL 3 refuses TLS 1.0/1.1 at the default security level.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):  # pragma: no cover - an OpenSSL built without them
+        pass
     return ctx
 
 

@@ -43,6 +43,9 @@ def check_argument_spec(**extra):
         "retries": {"type": "int", "default": 2},
         "retry_delay": {"type": "float", "default": 1.0},
         "ehlo_name": {"type": "str"},
+        "dns_nameservers": {"type": "list", "elements": "str"},
+        "dns_port": {"type": "int", "default": 53},
+        "dns_timeout": {"type": "float", "default": 5.0},
     }
     spec.update(extra)
     return spec
@@ -58,10 +61,15 @@ def default_ehlo_name():
 
 
 def engine_options(params):
+    resolver = None
+    if params.get("dns_nameservers"):
+        resolver = {"nameservers": params["dns_nameservers"], "port": params.get("dns_port") or 53,
+                    "timeout": params.get("dns_timeout") or 5.0}
     return {
         "retries": params["retries"],
         "retry_delay": params["retry_delay"],
         "ehlo_name": params.get("ehlo_name") or default_ehlo_name(),
+        "resolver": resolver,
     }
 
 
@@ -164,6 +172,9 @@ def run_probe(module):
     options = engine_options(module.params)
     options["mail_from"] = module.params["mail_from"]
     options["rcpt_to"] = module.params["rcpt_to"]
+    # Only attachment limits someone wrote down are compared with SIZE, not the schema default.
+    options["declared_attachments"] = frozenset(
+        conn["name"] for conn, raw in zip(connectors, module.params["connectors"]) if raw.get("attachments"))
 
     async def worker(connector):
         return await probe_connector(connector, options)

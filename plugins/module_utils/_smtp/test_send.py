@@ -115,7 +115,7 @@ async def send_connector(connector, plan, options, check_mode):
 
 
 async def _session(connector, purposes, recipients, options, check_mode, throttle, run_id, out):
-    session = Session(connector, options["ehlo_name"])
+    session = Session(connector, options["ehlo_name"], options.get("resolver"))
     error = None
     try:
         await session.open()
@@ -144,7 +144,7 @@ async def _session(connector, purposes, recipients, options, check_mode, throttl
             out["messages"].append({"purpose": purpose, "from": address, "message_id": msg["Message-ID"],
                                     "accepted": True, "reply": reply})
     except Exception as exc:  # pylint: disable=broad-except
-        error = session.classify(exc)
+        error = await session.classify(exc)
     finally:
         await session.close()
     return error, session

@@ -32,12 +32,12 @@ async def tls_check_connector(connector, options):
 
 
 async def _open(connector, options, verify):
-    session = Session(connector, options["ehlo_name"])
+    session = Session(connector, options["ehlo_name"], options.get("resolver"))
     try:
         await session.open(verify=verify, min_version="1.2")
         return session, None
     except Exception as exc:  # pylint: disable=broad-except
-        error = session.classify(exc)
+        error = await session.classify(exc)
         await session.close()
         return session, error
 
@@ -151,7 +151,7 @@ async def _starttls_enforced(connector, options):
     """False when the server answers 2xx to MAIL FROM before STARTTLS; None when it cannot be told."""
     plain = dict(connector)
     plain["security"] = "none"
-    session = Session(plain, options["ehlo_name"])
+    session = Session(plain, options["ehlo_name"], options.get("resolver"))
     sender = envelope_address((connector.get("senders") or {}).get("default")) or "postmaster@invalid"
     try:
         await session.open()

@@ -97,18 +97,18 @@ def test_certificate_error_wrapped_by_connect_error_is_found_through_the_cause()
     assert "on port None" not in res["message"]
 
 
-def test_implicit_tls_to_a_plain_port_is_a_tls_mode_error():
+def test_implicit_tls_to_a_plain_port_is_asked_not_guessed():
     err = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number")
     err.reason = "WRONG_VERSION_NUMBER"
     res = classify_exception(err, "tls", "tls")
-    assert res["category"] == "tls_mode"
-    assert "security: starttls" in res["hint"]
+    assert res["_question"] == "plain_port"
+    assert res["category"] != "tls_mode"
 
 
-def test_starttls_to_an_implicit_tls_port_times_out_waiting_for_the_greeting():
+def test_no_greeting_is_asked_not_guessed():
     res = classify_exception(TimeoutError("Timed out waiting for server ready message"), "banner", "starttls")
-    assert res["category"] == "tls_mode"
-    assert "security: tls" in res["hint"]
+    assert res["_question"] == "silence"
+    assert res["category"] == "connection"
 
 
 def test_protocol_version_mismatch():

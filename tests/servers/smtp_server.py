@@ -208,6 +208,7 @@ class Recorder:
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "tls": server.tls_active(),
+            "tls_version": server.tls_version(),
             "authenticated_user": session_user(session),
             "received_at": time.time(),
             "size": len(content),
@@ -238,6 +239,11 @@ class RecordingSMTP(SMTP):
 
     def tls_active(self):
         return bool(self._implicit_tls or self._tls_protocol is not None)
+
+    def tls_version(self):
+        """The negotiated protocol ('TLSv1.3', ...) or None on a clear-text link."""
+        ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
+        return ssl_object.version() if ssl_object is not None else None
 
     def data_received(self, data):
         self._line_buffer += data
@@ -295,6 +301,7 @@ class RecordingSMTP(SMTP):
             "ended_at": time.time(),
             "commands": self._transcript,
             "tls": self.tls_active(),
+            "tls_version": self.tls_version(),
             "authenticated_user": session_user(self.session) if self.session else None,
         }
         try:

@@ -264,3 +264,47 @@ def check_names(connectors):
 
 def dumps_json(value):
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
+
+
+RECORD_MARK = "# mailops: "
+"""Start of the comment line in which a format keeps the fields its program has no setting for."""
+
+
+def record_extras(conn, native_pairs, index=None):
+    """The fields of conn that native_pairs (what the program's own settings say) do not carry.
+
+    Returned as {dotted key: value}, for a RECORD_MARK comment. A secret is never recorded: a
+    format that cannot carry auth.password natively refuses the connector instead.
+    """
+    carried = dict(flatten(canonical(unflatten(native_pairs))))
+    extras = {}
+    for path, value in flatten(conn):
+        if carried.get(path) != value:
+            if path == ("auth", "password"):
+                raise FormatError("%s: the value cannot be written so that the program reads it back unchanged"
+                                  % pointer(path, index), path)
+            extras[path_key(path)] = value
+    return extras
+
+
+def record_line(extras):
+    return RECORD_MARK + json.dumps(extras, sort_keys=True, ensure_ascii=True) if extras else None
+
+
+def read_record(line, what):
+    """The extras dict of a RECORD_MARK line (what names the place for the error)."""
+    try:
+        doc = json.loads(line.strip()[len(RECORD_MARK.strip()):].strip())
+    except ValueError:
+        raise FormatError("%s: unreadable '%s' comment" % (what, RECORD_MARK.strip())) from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def with_extras(native_pairs, extras):
+    """A canonical connector from native (path, value) pairs overlaid with recorded extras."""
+    merged = dict(native_pairs)
+    for key, value in (extras or {}).items():
+        path = key_path(key)
+        if path is not None:
+            merged[path] = value
+    return canonical(unflatten(list(merged.items())))

@@ -96,3 +96,17 @@ def test_keymap_round_trip_of_mapped_fields(fmt, conn, data):
             assert flat_back.get(path) == flat_want[path], field
     if fmt == "env":
         assert "OTHER_SETTING=1" in text
+
+
+def _exim4_ok(conn):
+    """The documented limits of the exim4 format: a host name or IPv4 smarthost."""
+    return ":" not in conn["host"]
+
+
+@SETTINGS
+@given(conn=connectors().filter(_exim4_ok))
+def test_exim4_round_trip(conn):
+    files = _formats.render("exim4", [conn], {})
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("exim4", present) == canonical([conn])
+    assert _formats.render("exim4", [conn], present) == files

@@ -177,3 +177,69 @@ def test_exim4_reads_hand_written_quoting():
     text = 'dc_eximconfig_configtype="satellite"\ndc_smarthost=mail.example.net::2525 # comment\n'
     conn = _formats.parse("exim4", {"update-exim4.conf.conf": text})[0]
     assert (conn["host"], conn["port"]) == ("mail.example.net", 2525)
+
+
+def remote_words(text):
+    """The words nullmailer reads from the remote line (shell quoting), by a real shell."""
+    line = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert len(line) == 1
+    out = subprocess.run(["sh", "-c", 'printf "%s\\0" ' + line[0]], capture_output=True, check=True).stdout.decode()
+    return out.split("\0")[:-1]
+
+
+def test_nullmailer_remote_line_and_comments_kept():
+    current = "# relays for this container\nold.example.org smtp --port=25\n"
+    text = _formats.render("nullmailer", [RELAY], current)
+    assert text.startswith("# relays for this container\n")
+    assert "old.example.org" not in text
+    assert remote_words(text) == ["smtp.example.org", "smtp", "--port=587", "--starttls",
+                                  "--x509cafile=/etc/ssl/private-ca.pem", "--user=mailer@example.org",
+                                  '--pass=pa ss"wo:rd^$']
+    assert _formats.parse("nullmailer", text) == [_common.canonical(RELAY)]
+    assert _formats.render("nullmailer", [RELAY], text) == text
+
+
+@pytest.mark.parametrize("change, options", [
+    ({"security": "tls", "port": 465, "tls": {"verify": False}}, ["--port=465", "--tls", "--insecure"]),
+    ({"security": "none", "port": 25, "tls": {}}, ["--port=25"]),
+    ({"starttls": "opportunistic"}, ["--port=587", "--starttls"]),
+])
+def test_nullmailer_tls_options(change, options):
+    conn = dict(RELAY, auth={"username": "u", "password": "p", "mechanisms": ["LOGIN"]}, **change)
+    words = remote_words(_formats.render("nullmailer", [conn]))
+    assert [w for w in words[2:] if not w.startswith(("--user", "--pass", "--x509"))] == options + ["--auth-login"]
+    assert _formats.parse("nullmailer", _formats.render("nullmailer", [conn])) == [_common.canonical(conn)]
+
+
+def test_nullmailer_reads_the_documented_forms():
+    text = ("# comment\nsmarthost.dom smtp port=2525 starttls user=user pass='my pass phrase'\n"
+            "backup.example.org\nqmqp.example.org qmqp\n")
+    first, second = _formats.parse("nullmailer", text, {"default_name": "relay"})
+    assert (first["name"], first["port"], first["security"], first["auth"]["password"]) == (
+        "relay", 2525, "starttls", "my pass phrase")
+    assert (second["name"], second["host"], second["port"], second["security"]) == (
+        "relay-2", "backup.example.org", 25, "none")
+
+
+@pytest.mark.parametrize("field, value", [
+    (("auth", "password"), "pw\nevil.example.org smtp"),
+    (("auth", "username"), "u\rx"),
+])
+def test_nullmailer_line_breaks_refused_with_the_field(field, value):
+    conn = dict(RELAY, auth=dict(RELAY["auth"], **{field[-1]: value}))
+    with pytest.raises(_common.FormatError) as err:
+        _formats.render("nullmailer", [conn])
+    assert str(err.value).startswith("/0/" + "/".join(field) + ":") and "pw" not in str(err.value)
+
+
+def test_nullmailer_shell_syntax_stays_one_word():
+    conn = dict(RELAY, auth={"username": "u", "password": "x' --insecure # $(id) `id` \\"})
+    text = _formats.render("nullmailer", [conn])
+    assert "--insecure" not in remote_words(text)
+    assert remote_words(text)[-1] == "--pass=x' --insecure # $(id) `id` \\"
+    assert _formats.parse("nullmailer", text)[0]["auth"]["password"] == conn["auth"]["password"]
+
+
+def test_nullmailer_one_connector_only():
+    with pytest.raises(_common.FormatError, match="^/1/name: "):
+        _formats.render("nullmailer", [RELAY, dict(RELAY, name="second")])

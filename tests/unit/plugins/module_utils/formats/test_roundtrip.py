@@ -110,3 +110,11 @@ def test_exim4_round_trip(conn):
     present = dict((k, v) for k, v in files.items() if v is not None)
     assert _formats.parse("exim4", present) == canonical([conn])
     assert _formats.render("exim4", [conn], present) == files
+
+
+@SETTINGS
+@given(conn=connectors())
+def test_nullmailer_round_trip(conn):
+    text = _formats.render("nullmailer", [conn])
+    assert _formats.parse("nullmailer", text) == canonical([conn])
+    assert _formats.render("nullmailer", [conn], text) == text

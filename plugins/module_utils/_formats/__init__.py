@@ -12,7 +12,18 @@ single-file formats take and return text, postfix takes and returns {file name: 
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import env, exim4, inifile, javamail, jsonfile, msmtp, nullmailer, postfix, template, yamlfile
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
+    env,
+    exim4,
+    inifile,
+    javamail,
+    jsonfile,
+    msmtp,
+    nullmailer,
+    postfix,
+    template,
+    yamlfile,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
 FORMATS = {

@@ -13,6 +13,11 @@
 #       queue one message for nullmailer-send (NULLMAILER_TEST_PREFIX points its configuration,
 #       queue and protocol modules at WORKDIR), run it until the queue is empty or 30 s passed;
 #       prints its output; exit status 0 only when the message left the queue
+#   mta_private.sh dma-send CONFDIR WORKDIR SENDER RECIPIENT < message
+#       dma reads only /etc/dma/dma.conf: in a private mount namespace an overlay on /etc adds
+#       dma/dma.conf (CONFDIR's, plus SPOOLDIR in WORKDIR) without touching the real /etc; dma
+#       runs in the foreground (-D -v); prints what it says; exit status: dma's (124: still
+#       retrying after 20 s)
 set -euo pipefail
 
 CACHE=${MAILOPS_MTA_CACHE:-/var/cache/mailops-smtp/mta}
@@ -111,11 +116,28 @@ nullmailer_send() {
     [ -z "$(ls -A "$prefix/queue/queue")" ]
 }
 
+dma_send() {
+    local confdir=$1 work=$2 sender=$3 rcpt=$4 root
+    root=$(root dma)
+    rm -rf "$work/upper" "$work/overlay-work"
+    mkdir -p "$work/upper/dma" "$work/overlay-work" "$work/spool"
+    chgrp mail "$work/spool"
+    chmod 2775 "$work/spool"
+    { cat "$confdir/dma.conf"; printf 'SPOOLDIR %s/spool\n' "$work"; } > "$work/upper/dma/dma.conf"
+    cat > "$work/message"
+    # dma retries a failed delivery for days: 20 s end the attempt (exit status 124).
+    # shellcheck disable=SC2016  # the script's arguments expand in the inner shell
+    timeout 20 unshare --mount sh -c 'mount -t overlay overlay \
+        -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/overlay-work" /etc \
+        && exec "$2/usr/sbin/dma" -v -D -f "$3" "$4" < "$1/message"' sh "$work" "$root" "$sender" "$rcpt" 2>&1
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
     root) root "$@" ;;
     exim4-send) [ $# -eq 4 ] || die "exim4-send CONFDIR WORKDIR SENDER RECIPIENT"; exim4_send "$@" ;;
     nullmailer-send) [ $# -eq 4 ] || die "nullmailer-send REMOTES WORKDIR SENDER RECIPIENT"; nullmailer_send "$@" ;;
-    *) die "usage: mta_private.sh root PACKAGE... | exim4-send ... | nullmailer-send ..." ;;
+    dma-send) [ $# -eq 4 ] || die "dma-send CONFDIR WORKDIR SENDER RECIPIENT"; dma_send "$@" ;;
+    *) die "usage: mta_private.sh root PACKAGE... | exim4-send ... | nullmailer-send ... | dma-send ..." ;;
 esac

@@ -13,6 +13,7 @@ single-file formats take and return text, postfix takes and returns {file name: 
 from __future__ import annotations
 
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
+    dma,
     env,
     exim4,
     inifile,
@@ -37,6 +38,7 @@ FORMATS = {
     "template": template,
     "exim4": exim4,
     "nullmailer": nullmailer,
+    "dma": dma,
 }
 
 KEYMAP_FORMATS = ("env", "ini", "javamail")

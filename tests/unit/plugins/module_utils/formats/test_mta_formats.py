@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, exim4
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, dma, exim4
 
 RELAY = {
     "name": "district-relay",
@@ -243,3 +243,82 @@ def test_nullmailer_shell_syntax_stays_one_word():
 def test_nullmailer_one_connector_only():
     with pytest.raises(_common.FormatError, match="^/1/name: "):
         _formats.render("nullmailer", [RELAY, dict(RELAY, name="second")])
+
+
+# The shape of the dma.conf Debian installs (/usr/share/dma/dma.conf): settings in comments.
+DEBIAN_DMA = """\
+# Your smarthost (also called relayhost).  Leave blank if you don't want
+# smarthost support.
+#SMARTHOST mail.example.com
+
+# Use this SMTP port.  Most users will be fine with the default (25)
+#PORT 25
+
+# Uncomment if you want TLS/SSL support
+#SECURETRANSFER
+
+# Uncomment if you want STARTTLS support (only used in combination with
+# SECURETRANSFER)
+#STARTTLS
+MAILNAME /etc/mailname
+
+#NULLCLIENT
+"""
+
+
+def test_dma_files_and_kept_lines():
+    files = _formats.render("dma", [RELAY], {"dma.conf": DEBIAN_DMA, "auth.conf": "# Format: user|host:password\n"},
+                            {"path": "/etc/dma"})
+    conf = files["dma.conf"]
+    assert conf.startswith(DEBIAN_DMA.rstrip("\n") + "\n")
+    assert dma.read_conf(conf) == {"MAILNAME": "/etc/mailname", "SMARTHOST": "smtp.example.org", "PORT": "587",
+                                   "AUTHPATH": "/etc/dma/auth.conf", "SECURETRANSFER": "", "STARTTLS": ""}
+    assert files["auth.conf"] == ("# Format: user|host:password\n" + _common.header_lines()[0] +
+                                  '\nmailer@example.org|smtp.example.org:pa ss"wo:rd^$\n')
+    assert "pa ss" not in conf
+    assert _formats.parse("dma", files) == [_common.canonical(RELAY)]
+    assert _formats.render("dma", [RELAY], files, {"path": "/etc/dma"}) == files
+
+
+@pytest.mark.parametrize("change, flags", [
+    ({"security": "tls", "port": 465}, ["SECURETRANSFER"]),
+    ({"starttls": "opportunistic"}, ["SECURETRANSFER", "STARTTLS", "OPPORTUNISTIC_TLS"]),
+    ({"security": "none", "port": 25}, ["INSECURE"]),
+])
+def test_dma_flags(change, flags):
+    conn = dict(RELAY, **change)
+    files = _formats.render("dma", [RELAY], {}, {"path": "/etc/dma"})
+    files = _formats.render("dma", [conn], files, {"path": "/etc/dma"})
+    assert [k for k in dma.read_conf(files["dma.conf"]) if k in dma.FLAG_KEYS] == flags
+    assert _formats.parse("dma", files) == [_common.canonical(conn)]
+
+
+def test_dma_no_connector_leaves_the_packaged_file():
+    files = _formats.render("dma", [RELAY], {"dma.conf": DEBIAN_DMA}, {"path": "/etc/dma"})
+    gone = _formats.render("dma", [], files, {"path": "/etc/dma"})
+    assert gone["dma.conf"] == DEBIAN_DMA.rstrip("\n") + "\n"
+    assert _formats.parse("dma", gone) == []
+
+
+@pytest.mark.parametrize("field, value", [
+    (("auth", "username"), "user|x"),
+    (("auth", "username"), "user\nSMARTHOST evil.example"),
+    (("auth", "password"), "pw\nevil|smtp.example.org:x"),
+    (("host",), "2001:db8::25"),
+])
+def test_dma_hostile_values_refused_with_the_field(field, value):
+    conn = dict(RELAY, auth=dict(RELAY["auth"]))
+    node = conn
+    for key in field[:-1]:
+        node = node[key]
+    node[field[-1]] = value
+    with pytest.raises(_common.FormatError) as err:
+        _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
+    assert str(err.value).startswith("/0/" + "/".join(field) + ":") and "pa ss" not in str(err.value)
+
+
+def test_dma_description_cannot_add_a_setting():
+    conn = dict(RELAY, description="x\nINSECURE\nSMARTHOST evil.example")
+    files = _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
+    assert "INSECURE" not in dma.read_conf(files["dma.conf"])
+    assert dma.read_conf(files["dma.conf"])["SMARTHOST"] == "smtp.example.org"

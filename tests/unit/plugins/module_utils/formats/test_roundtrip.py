@@ -99,7 +99,7 @@ def test_keymap_round_trip_of_mapped_fields(fmt, conn, data):
 
 
 def _exim4_ok(conn):
-    """The documented limits of the exim4 format: a host name or IPv4 smarthost."""
+    """The documented limits of the exim4 and dma formats: a host name or IPv4 smarthost."""
     return ":" not in conn["host"]
 
 
@@ -118,3 +118,12 @@ def test_nullmailer_round_trip(conn):
     text = _formats.render("nullmailer", [conn])
     assert _formats.parse("nullmailer", text) == canonical([conn])
     assert _formats.render("nullmailer", [conn], text) == text
+
+
+@SETTINGS
+@given(conn=connectors().filter(_exim4_ok))
+def test_dma_round_trip(conn):
+    files = _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("dma", present) == canonical([conn])
+    assert _formats.render("dma", [conn], present, {"path": "/etc/dma"}) == files

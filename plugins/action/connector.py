@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _model
+from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats, _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
 
 try:
@@ -72,7 +72,7 @@ class ActionModule(ActionBase):
         config = [_strip_none(c) for c in params.get("config") or []]
         secrets = secrets + _model.secret_values(config)
 
-        fmt = params["format"]
+        spec = _formats.get(params["format"])
         state = params["state"]
         if config:
             # Validate what the user wrote, not the argument spec's view of it (which fills in
@@ -84,17 +84,21 @@ class ActionModule(ActionBase):
                 return result
 
         module_args = dict(self._task.args)
-        module_args.pop("template", None)
-        if fmt == "template" and state in ("replaced", "overridden", "rendered"):
-            content, diff_content = self._render_template(params, config, task_vars, secrets)
+        for name in _formats.controller_options():
+            module_args.pop(name, None)
+        if spec.jinja_option and state in _apply.RENDER_STATES:
+            content, diff_content = self._render_jinja(spec, params, config, task_vars, secrets)
             module_args["content"] = content
             module_args["diff_content"] = diff_content
             params = dict(params, content=content, diff_content=diff_content)
 
         if state in _apply.OFFLINE_STATES:
             params = dict(params, config=config)
+            warnings = result.get("warnings", [])
             offline = _apply.run(params, host=None)
             result.update(offline)
+            if warnings:
+                result["warnings"] = warnings + list(offline.get("warnings", []))
             return result
 
         module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
@@ -131,18 +135,20 @@ class ActionModule(ActionBase):
                                        % (len(report["errors"]), " | ".join(lines)), secrets))
         return out
 
-    def _render_template(self, params, config, task_vars, secrets):
-        source = params.get("template")
+    def _render_jinja(self, spec, params, config, task_vars, secrets):
+        """The format's Jinja2 template rendered twice: with the secrets, and with them masked for the diff."""
+        option = spec.jinja_option
+        source = params.get(option)
         if not source:
             if params.get("content") is not None:
                 return params["content"], params.get("diff_content")
-            raise AnsibleActionFail("template: format template needs a Jinja2 template (or content)")
+            raise AnsibleActionFail("%s: format %s needs a Jinja2 template (or content)" % (option, spec.name))
         try:
             path = self._find_needle("templates", source)
             text = self._loader.get_text_file_contents(path) if hasattr(self._loader, "get_text_file_contents") \
                 else self._loader._get_file_contents(path)[0].decode("utf-8")
         except AnsibleError as exc:
-            raise AnsibleActionFail("template: %s cannot be read: %s" % (source, exc)) from None
+            raise AnsibleActionFail("%s: %s cannot be read: %s" % (option, source, exc)) from None
         normalized = [_common.canonical(c) for c in config]
 
         def render(connectors):
@@ -157,7 +163,7 @@ class ActionModule(ActionBase):
             try:
                 return templar.template(trust_as_template(text), escape_backslashes=False)
             except AnsibleError as exc:
-                raise AnsibleActionFail("template %s: rendering failed: %s" % (source, _apply.mask(str(exc), secrets))) from None
+                raise AnsibleActionFail("%s %s: rendering failed: %s" % (option, source, _apply.mask(str(exc), secrets))) from None
 
         content = render(normalized)
         diff_content = render(_model.redact(normalized))

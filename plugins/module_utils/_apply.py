@@ -15,7 +15,6 @@ import copy
 import errno
 import fcntl
 import grp
-import json
 import os
 import pwd
 import shutil
@@ -24,49 +23,39 @@ import tempfile
 import time
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import javamail as _javamail
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import msmtp as _msmtp
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import postfix as _postfix
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import template as _template
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 STATES = ("replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
 WRITE_STATES = ("replaced", "overridden", "deleted")
 OFFLINE_STATES = ("rendered", "parsed")
-POSTFIX_MAP_TYPES = ("hash", "btree", "lmdb", "cdb", "texthash")
-_MAP_SUFFIX = {"hash": ".db", "btree": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
-DEFAULT_POSTFIX_DIR = "/etc/postfix"
+RENDER_STATES = ("replaced", "overridden", "rendered")
+"""States that need the new file content (a controller-rendered format renders it for these)."""
 SECRET_MODE = 0o600
 PLAIN_MODE = 0o644
 
-
-class ApplyError(Exception):
-    """A failure to report to the user; the message names the path or field and is secret-free."""
+ApplyError = _base.ApplyError
 
 
 def argument_spec():
-    """The module's argument spec, shared by the module and the action plugin (offline states)."""
-    return dict(
+    """The module's argument spec, shared by the module and the action plugin (offline states).
+
+    The common options, plus the options the formats declare (_formats.option_specs()).
+    """
+    spec = dict(
         config=_model.connector_argument_spec(required=False),
         format=dict(type="str", required=True, choices=sorted(_formats.FORMATS)),
         path=dict(type="path"),
         state=dict(type="str", default="replaced", choices=list(STATES)),
-        template=dict(type="str"),
-        content=dict(type="str", no_log=True),
-        diff_content=dict(type="str"),
-        keymap=dict(type="dict", no_log=False),
         running_config=dict(type="raw"),
-        default_connector=dict(type="str"),
         backup=dict(type="bool", default=False),
         mode=dict(type="raw"),
         owner=dict(type="str"),
         group=dict(type="str"),
         validate=dict(type="str"),
-        postfix_map_type=dict(type="str", default="hash", choices=list(POSTFIX_MAP_TYPES)),
-        postmap=dict(type="bool", default=True),
-        postfix_check=dict(type="bool", default=True),
         lock_timeout=dict(type="int", default=30),
     )
+    spec.update(_formats.option_specs())
+    return spec
 
 
 # ---------------------------------------------------------------- pure planning
@@ -94,28 +83,9 @@ def merge(current, declared, state):
     return out
 
 
-def _format_options(params, path=None):
-    opts = {
-        "keymap": params.get("keymap"),
-        "default_connector": params.get("default_connector"),
-        "map_type": params.get("postfix_map_type") or "hash",
-        "config_dir": path or params.get("path") or DEFAULT_POSTFIX_DIR,
-    }
-    config = params.get("config") or []
-    if len(config) == 1 and isinstance(config[0], dict):
-        opts["default_name"] = config[0].get("name")
-    return opts
-
-
 def secret_variants(secret):
     """The ways a format may write one secret (escaped, quoted), for masking text."""
-    out = set([secret])
-    out.add(_common.dquote(secret)[1:-1])
-    out.add(_msmtp._quote(secret).strip('"'))
-    out.add(_javamail._escape(secret, False))
-    out.add(json.dumps(secret)[1:-1])
-    out.add(json.dumps(secret, ensure_ascii=False)[1:-1])
-    return [v for v in out if v]
+    return _formats.secret_variants(secret)
 
 
 def mask(text, secrets):
@@ -129,16 +99,22 @@ def mask(text, secrets):
     return _model.scrub(text, variants)
 
 
-def report_secrets(declared, current):
+def public(conn):
+    """A connector without the private '_'-prefixed annotations a format's parse_files may add."""
+    return dict((k, v) for k, v in conn.items() if not str(k).startswith("_"))
+
+
+def report_secrets(declared, current, spec=None):
     """Secret-compare every connector in current against declared, by name.
 
     Secret fields become 'changed'/'unchanged' when the declared list has a connector of
-    the same name, and are dropped otherwise; nothing secret is ever returned.
+    the same name, and are dropped otherwise; nothing secret is ever returned. spec (the
+    Format) compares the secrets it records in its own way (for example keyed digests).
     """
     by_name = dict((c.get("name"), c) for c in (declared or []) if isinstance(c, dict))
     out = []
-    for conn in current:
-        conn = copy.deepcopy(conn)
+    for parsed in current:
+        conn = copy.deepcopy(public(parsed))
         ref = by_name.get(conn.get("name"))
         for path in _model.SECRET_PATHS:
             node = conn
@@ -152,9 +128,8 @@ def report_secrets(declared, current):
                 want = want.get(key) if isinstance(want, dict) else None
             if ref is None or want is None:
                 del node[path[-1]]
-            elif isinstance(actual, str) and actual.startswith(_template.DIGEST_PREFIX):
-                node[path[-1]] = (_model.SECRET_UNCHANGED if _template.secret_matches(want, actual, ref.get("_key"))
-                                  else _model.SECRET_CHANGED)
+            elif spec is not None:
+                node[path[-1]] = spec.secret_state(want, actual, parsed)
             else:
                 node[path[-1]] = _model.secret_state(want, actual)
         out.append(conn)
@@ -310,87 +285,20 @@ def remove_file(path):
             raise ApplyError("%s: cannot remove (%s)" % (path, exc.strerror or exc)) from None
 
 
-# ---------------------------------------------------------------- layout per format
+# ---------------------------------------------------------------- a format's files
 
-class Layout:
-    """Where a format's files live: {file key: absolute path}, and which hold secrets."""
-
-    def __init__(self, fmt, path):
-        self.fmt = fmt
-        self.path = path
-        if fmt == "postfix":
-            self.directory = path
-            self.files = dict((name, os.path.join(path, name)) for name in _postfix.FILES)
-            self.main = _postfix.MAIN_CF
-        else:
-            self.directory = os.path.dirname(path) or "."
-            self.main = os.path.basename(path)
-            self.files = {self.main: path}
-            if fmt == "template":
-                self.files[self.main + _template.SIDECAR_SUFFIX] = path + _template.SIDECAR_SUFFIX
-
-    def read(self):
-        if self.fmt == "postfix" and not os.path.isdir(self.directory):
-            raise ApplyError("%s: not a directory; path is the Postfix configuration directory for format "
-                             "postfix" % self.directory)
-        return dict((key, read_text(full)) for key, full in self.files.items())
-
-    def parse(self, current, options):
-        if self.fmt == "postfix":
-            return _postfix.parse(dict((k, v) for k, v in current.items() if v is not None), options)
-        if self.fmt == "template":
-            doc = _template.read_sidecar(current.get(self.main + _template.SIDECAR_SUFFIX))
-            conns = _template.parse(current.get(self.main + _template.SIDECAR_SUFFIX), options)
-            for conn in conns:
-                conn["_key"] = doc.get("key")
-            return conns
-        return _formats.parse(self.fmt, current.get(self.main), options)
+def read_files(spec, path):
+    """{file key: text or None} of every file the format owns at path; errors name the path."""
+    if spec.directory and not os.path.isdir(path):
+        raise ApplyError("%s: not a directory; path is %s for format %s" % (path, spec.path_description, spec.name))
+    return dict((key, read_text(full)) for key, full in spec.files(path).items())
 
 
-def _holds_secret(fmt, key, connectors, keymap):
-    if fmt == "postfix":
-        return key in _postfix.SECRET_FILES
-    if fmt == "template":
-        return True
-    if not any(c.get("auth") for c in connectors):
-        return False
-    if keymap:
-        return any(str(f) == "auth.password" for f in keymap)
-    return True
-
-
-def desired_files(fmt, connectors, current, params, path):
-    """{file key: new text or None (remove)} for the connector list."""
-    options = _format_options(params, path)
-    if fmt == "postfix":
-        return _postfix.render(connectors, current, options)
-    if fmt == "template":
-        main = os.path.basename(path)
-        side = main + _template.SIDECAR_SUFFIX
-        if not connectors:
-            return {main: None, side: None}
-        content = params.get("content")
-        if content is None:
-            raise ApplyError("content: format template needs the rendered template; give template (the action "
-                             "plugin renders it on the controller) or content")
-        doc = _template.read_sidecar(current.get(side))
-        key = doc.get("key") or os.urandom(16).hex()
-        return {main: content, side: _template.sidecar(connectors, content, key)}
-    main = os.path.basename(path)
-    return {main: _formats.render(fmt, connectors, current.get(main), options)}
-
-
-def _redacted_files(fmt, connectors, current, params, path, desired, secrets):
-    """The same files with every secret masked, for the diff."""
-    if fmt == "template":
-        main = os.path.basename(path)
-        out = dict((k, mask(v, secrets)) for k, v in desired.items())
-        if params.get("diff_content") is not None and main in desired and desired[main] is not None:
-            out[main] = mask(params["diff_content"], secrets)
-        return out
+def redacted_files(spec, connectors, current, options, desired, secrets):
+    """The files as the diff shows them: secrets masked in every encoding."""
     masked_current = dict((k, mask(v, secrets)) for k, v in current.items())
     try:
-        redacted = desired_files(fmt, _model.redact(connectors), masked_current, params, path)
+        redacted = spec.redacted_files(_model.redact(connectors), masked_current, options, desired)
     except (_common.FormatError, ApplyError):
         redacted = desired
     return dict((k, mask(v, secrets)) for k, v in redacted.items())
@@ -421,89 +329,74 @@ def _current_mode(path):
 
 def offline(params):
     """rendered / parsed: no host access. Returns the result dict."""
-    fmt = params["format"]
+    spec = _formats.get(params["format"])
     state = params["state"]
     config = [_common.canonical(c) for c in params.get("config") or []]
     secrets = _model.secret_values(config)
-    options = _format_options(params, params.get("path") or (DEFAULT_POSTFIX_DIR if fmt == "postfix" else None))
+    options = spec.options_from(params, params.get("path") or spec.default_path)
+    result = {"changed": False}
+    warnings = _formats.check_options(spec.name, params)
+    if warnings:
+        result["warnings"] = warnings
     if state == "rendered":
-        if fmt == "template":
-            text = params.get("diff_content")
-            return {"changed": False, "rendered": mask(text, secrets)}
-        out = _formats.render(fmt, _model.redact(config), {} if fmt == "postfix" else None, options)
+        out = spec.rendered(_model.redact(config), options)
         if isinstance(out, dict):
             out = dict((k, mask(v, secrets)) for k, v in out.items() if v is not None)
         else:
             out = mask(out, secrets)
-        return {"changed": False, "rendered": out}
+        result["rendered"] = out
+        return result
     running = params.get("running_config")
     if running is None:
-        raise ApplyError("running_config: state parsed needs the text to parse (a string, or for format postfix "
-                         "a string with main.cf or a dict of file name -> text)")
-    if fmt == "template":
-        parsed = _template.parse(running if isinstance(running, str) else "", options)
-    elif fmt == "postfix":
-        if not isinstance(running, (str, dict)):
-            raise ApplyError("running_config: expected a string or a dict of file name -> text")
-        parsed = _postfix.parse(running, options)
-    else:
-        if not isinstance(running, str):
-            raise ApplyError("running_config: expected the file's text as a string for format %s" % fmt)
-        parsed = _formats.parse(fmt, running, options)
-    return {"changed": False, "parsed": report_secrets(config, parsed)}
+        raise ApplyError("running_config: state parsed needs the text to parse (%s for format %s)"
+                         % (spec.running_config_hint, spec.name))
+    result["parsed"] = report_secrets(config, spec.parsed(running, options), spec)
+    return result
 
 
 def apply(params, host, check_mode=False, diff_mode=False):
     """replaced / overridden / deleted / gathered on the host. Returns the result dict."""
-    fmt = params["format"]
+    spec = _formats.get(params["format"])
     state = params["state"]
-    path = params.get("path") or (DEFAULT_POSTFIX_DIR if fmt == "postfix" else None)
+    path = params.get("path") or spec.default_path
     if not path:
-        raise ApplyError("path: required for format %s with state %s (the file to manage)" % (fmt, state))
+        raise ApplyError("path: required for format %s with state %s (%s)" % (spec.name, state, spec.path_description))
     path = os.path.abspath(path)
-    if params.get("keymap") and fmt not in _formats.KEYMAP_FORMATS:
-        raise ApplyError("keymap: only for formats %s, not %s" % (", ".join(_formats.KEYMAP_FORMATS), fmt))
+    warnings = _formats.check_options(spec.name, params)
     config = [_common.canonical(c) for c in params.get("config") or []]
     if state in ("replaced", "overridden") and not config:
         raise ApplyError("config: state %s needs at least one connector" % state)
-    options = _format_options(params, path)
-    layout = Layout(fmt, path)
+    options = spec.options_from(params, path)
     result = {"changed": False, "path": path}
+    if warnings:
+        result["warnings"] = warnings
     if state == "gathered":
-        current = layout.read()
-        conns = layout.parse(current, options)
-        result["gathered"] = [dict((k, v) for k, v in c.items() if k != "_key") for c in report_secrets(
-            [dict(c, _key=k.get("_key")) for c, k in _pair_keys(config, conns)], conns)]
-        if fmt == "template":
-            _template_drift(layout, current, result)
+        current = read_files(spec, path)
+        result["gathered"] = report_secrets(config, spec.parse_files(current, options), spec)
+        result.update(spec.inspect(current, options))
         return result
 
-    with DirLock(layout.directory, params.get("lock_timeout", 30)):
-        current = layout.read()
+    with DirLock(spec.lock_directory(path), params.get("lock_timeout", 30)):
+        current = read_files(spec, path)
         try:
-            current_conns = layout.parse(current, options)
+            current_conns = [public(c) for c in spec.parse_files(current, options)]
         except _common.FormatError as exc:
-            raise ApplyError("%s: cannot be read as format %s: %s" % (path, fmt, exc)) from None
-        for conn in current_conns:
-            conn.pop("_key", None)
-        wanted = merge(current_conns, config, state)
-        if fmt == "template" and state in ("replaced", "overridden"):
-            wanted = config
+            raise ApplyError("%s: cannot be read as format %s: %s" % (path, spec.name, exc)) from None
+        wanted = merge(current_conns, config, "overridden" if spec.replaces_whole_file and state == "replaced" else state)
         try:
-            desired = desired_files(fmt, wanted, current, params, path)
+            desired = spec.render_files(wanted, current, options)
         except _common.FormatError as exc:
-            if state == "replaced" and len(wanted) > len(config) and current_conns and \
-                    (fmt == "javamail" or params.get("keymap")):
+            if state == "replaced" and len(wanted) > len(config) and current_conns and spec.single_connector(options):
                 raise ApplyError("%s; %s holds connector %r, and replaced keeps connectors that are not named: use "
                                  "state overridden to replace it" % (exc, path, current_conns[0].get("name"))) from None
             raise
         secrets = _model.secret_values(config) + _model.secret_values(current_conns)
-        changes = _plan(fmt, layout, current, desired, wanted, params)
+        changes = _plan(spec, path, current, desired, wanted, params, options)
         result["files"] = [dict(path=c["path"], action=c["action"]) for c in changes]
         result["changed"] = any(c["action"] != "unchanged" for c in changes)
         result["connectors"] = [c["name"] for c in wanted]
         if diff_mode:
-            redacted = _redacted_files(fmt, wanted, current, params, path, desired, secrets)
+            redacted = redacted_files(spec, wanted, current, options, desired, secrets)
             result["diff"] = [
                 {"before_header": c["path"], "after_header": c["path"],
                  "before": mask(current.get(c["key"]) or "", secrets),
@@ -512,82 +405,74 @@ def apply(params, host, check_mode=False, diff_mode=False):
         notes = [c["note"] for c in changes if c.get("note")]
         if notes:
             result["mode_notes"] = notes
-        if fmt == "postfix":
-            result["reload_needed"] = any(c["action"] != "unchanged" and c["key"] != _postfix.SIDECAR
-                                          for c in changes)
-        if check_mode or not result["changed"]:
-            if fmt == "postfix" and not check_mode:
-                _postmap_all(layout, desired, params, host, result, set())
+        reload_needed = spec.reload_needed(changes)
+        if reload_needed is not None:
+            result["reload_needed"] = reload_needed
+        step = _base.Step(host, path, spec.files(path), options, result)
+        if check_mode:
             return result
-        _execute(fmt, layout, changes, params, host, result, secrets)
+        if not result["changed"]:
+            spec.compile(step, desired, set())
+            return result
+        _execute(spec, step, changes, desired, params, secrets)
     return result
 
 
-def _pair_keys(config, conns):
-    keys = dict((c.get("name"), c.get("_key")) for c in conns)
-    return [(c, {"_key": keys.get(c.get("name"))}) for c in config]
-
-
-def _template_drift(layout, current, result):
-    side = current.get(layout.main + _template.SIDECAR_SUFFIX)
-    doc = _template.read_sidecar(side)
-    content = current.get(layout.main)
-    if doc and content is not None and doc.get("key"):
-        digest = _template.DIGEST_PREFIX + _model.keyed_digest(content, doc["key"])
-        result["content_drift"] = _model.secret_state(digest, doc.get("content_digest")) == _model.SECRET_CHANGED
-    elif doc:
-        result["content_drift"] = True
-
-
-def _plan(fmt, layout, current, desired, wanted, params):
+def _plan(spec, path, current, desired, wanted, params, options):
     mode = parse_mode(params.get("mode"))
     uid, gid = _ids(params.get("owner"), params.get("group"))
+    files = spec.files(path)
+    directory = path if spec.directory else (os.path.dirname(path) or ".")
     changes = []
     for key, text in desired.items():
-        full = layout.files.get(key) or os.path.join(layout.directory, key)
+        full = files.get(key) or os.path.join(directory, key)
         before = current.get(key)
-        secret = _holds_secret(fmt, key, wanted, params.get("keymap"))
-        if fmt == "template" and key.endswith(_template.SIDECAR_SUFFIX):
-            secret = True
+        secret = spec.holds_secret(key, wanted, options)
         change = {"key": key, "path": full, "text": text, "secret": secret}
         if text is None:
             change["action"] = "remove" if before is not None else "unchanged"
             changes.append(change)
             continue
         existing = _current_mode(full)
+        secret_mode, secret_uid, secret_gid = spec.secret_attributes(key) if secret else (SECRET_MODE, -1, -1)
         if mode is not None:
             want_mode = mode
         elif secret:
-            want_mode = SECRET_MODE
-            if existing is None or existing[0] != SECRET_MODE:
-                change["note"] = "%s: mode 0600 because the file holds a secret" % full
+            want_mode = secret_mode
+            if existing is None or existing[0] != want_mode:
+                change["note"] = "%s: mode %04o because the file holds a secret" % (full, want_mode)
         else:
             want_mode = existing[0] if existing else PLAIN_MODE
         if secret and mode is not None and mode & 0o077:
             change["note"] = "%s: holds a secret but mode %04o lets others read it" % (full, mode)
-        want_uid = uid if uid != -1 else (existing[1] if existing else -1)
-        want_gid = gid if gid != -1 else (existing[2] if existing else -1)
+        file_uid = uid if uid != -1 else secret_uid
+        file_gid = gid if gid != -1 else secret_gid
+        want_uid = file_uid if file_uid != -1 else (existing[1] if existing else -1)
+        want_gid = file_gid if file_gid != -1 else (existing[2] if existing else -1)
         change.update(mode=want_mode, uid=want_uid, gid=want_gid)
         if before is None:
             change["action"] = "create"
         elif before != text:
             change["action"] = "update"
-        elif existing and (existing[0] != want_mode or (uid != -1 and existing[1] != uid)
-                           or (gid != -1 and existing[2] != gid)):
+        elif existing and (existing[0] != want_mode or (file_uid != -1 and existing[1] != file_uid)
+                           or (file_gid != -1 and existing[2] != file_gid)):
             change["action"] = "attributes"
         else:
             change["action"] = "unchanged"
         changes.append(change)
-    # Write lookup tables before main.cf, so Postfix never sees a main.cf pointing at a missing table.
-    order = {_postfix.MAIN_CF: 1, _postfix.SIDECAR: 2}
-    changes.sort(key=lambda c: order.get(c["key"], 0) if fmt == "postfix" else 0)
+    changes.sort(key=lambda c: spec.write_order(c["key"]))
     return changes
 
 
-def _execute(fmt, layout, changes, params, host, result, secrets):
+def _execute(spec, step, changes, desired, params, secrets):
+    """Write, remove and re-mode the planned files, then the format's compile and check steps.
+
+    Any ApplyError restores every file this run touched to what it was.
+    """
     backups = []
     done = []
     validate = params.get("validate")
+    validated = spec.main_key(step.path)
     try:
         for change in changes:
             action = change["action"]
@@ -601,8 +486,7 @@ def _execute(fmt, layout, changes, params, host, result, secrets):
                 attrs = _current_mode(full)
                 remove_file(full)
                 done.append((full, previous, attrs))
-                if fmt == "postfix":
-                    _remove_map_db(full, params)
+                spec.after_remove(step, change["key"], full)
                 continue
             if action == "attributes":
                 try:
@@ -614,20 +498,17 @@ def _execute(fmt, layout, changes, params, host, result, secrets):
                 continue
             previous = read_text(full)
             prev_attrs = _current_mode(full)
-            use_validate = validate if (fmt != "postfix" or change["key"] == _postfix.MAIN_CF) else None
             atomic_write(full, change["text"], change["mode"], change["uid"], change["gid"],
-                         use_validate, host.run)
+                         validate if change["key"] == validated else None, step.host.run)
             done.append((full, previous, prev_attrs))
-        if fmt == "postfix":
-            changed_maps = set(c["key"] for c in changes if c["action"] in ("create", "update"))
-            _postmap_all(layout, dict((c["key"], c["text"]) for c in changes), params, host, result, changed_maps)
-            _postfix_check(layout, params, host, result)
+        spec.compile(step, desired, set(c["key"] for c in changes if c["action"] in ("create", "update")))
+        spec.check(step)
     except ApplyError as exc:
         _rollback(done)
         raise ApplyError(mask(str(exc), secrets) + (" (changes rolled back)" if done else "")) from None
     if backups:
-        result["backup_files"] = backups
-        result["backup_file"] = backups[0]
+        step.result["backup_files"] = backups
+        step.result["backup_file"] = backups[0]
 
 
 def _rollback(done):
@@ -640,62 +521,6 @@ def _rollback(done):
                              attrs[1] if attrs else -1, attrs[2] if attrs else -1)
         except ApplyError:
             pass
-
-
-def _remove_map_db(full, params):
-    suffix = _MAP_SUFFIX.get(params.get("postfix_map_type") or "hash")
-    if suffix and os.path.basename(full) in _postfix.MAP_FILES:
-        remove_file(full + suffix)
-
-
-def _postmap_all(layout, desired, params, host, result, changed):
-    """Compile the hash-type lookup tables with postmap when Postfix is installed."""
-    map_type = params.get("postfix_map_type") or "hash"
-    suffix = _MAP_SUFFIX.get(map_type)
-    if not suffix or not params.get("postmap", True):
-        return
-    postmap = host.which("postmap")
-    if not postmap:
-        result.setdefault("warnings", []).append(
-            "postmap not found: Postfix is not installed here, so the %s tables were written but not compiled"
-            % map_type)
-        return
-    for key in _postfix.MAP_FILES:
-        if desired.get(key) is None:
-            continue
-        full = layout.files[key]
-        src = _current_mode(full)
-        try:
-            db_mtime = os.stat(full + suffix).st_mtime
-            stale = db_mtime < os.stat(full).st_mtime
-        except OSError:
-            stale = True
-        if not (stale or key in changed) or src is None:
-            continue
-        rc, out, err = host.run([postmap, "%s:%s" % (map_type, full)])
-        if rc != 0:
-            raise ApplyError("postmap %s:%s failed (rc=%d): %s" % (map_type, full, rc, (err or out).strip()[-2000:]))
-        try:
-            os.chmod(full + suffix, src[0])
-        except OSError:
-            pass
-        result["changed"] = True
-        result.setdefault("postmap", []).append(full)
-
-
-def _postfix_check(layout, params, host, result):
-    if not params.get("postfix_check", True):
-        return
-    postfix = host.which("postfix")
-    if not postfix:
-        return
-    rc, out, err = host.run([postfix, "-c", layout.directory, "check"])
-    if rc != 0 or (err or "").strip():
-        problems = (err or out or "").strip()
-        if rc != 0:
-            raise ApplyError("postfix -c %s check failed (rc=%d): %s" % (layout.directory, rc, problems[-2000:]))
-        result.setdefault("warnings", []).append("postfix check: %s" % problems[-2000:])
-    result["postfix_check"] = "passed"
 
 
 def run(params, host, check_mode=False, diff_mode=False):

@@ -2,12 +2,71 @@
 # Copyright (c) mailops.smtp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""File formats of mailops.smtp.connector: pure render/parse functions, no I/O.
+"""File formats of mailops.smtp.connector: one module per format, one registry.
 
 Private to the collection: may change without notice. Standard library only.
 
-Every format module has render(connectors, current, options) and parse(current, options);
-single-file formats take and return text, postfix takes and returns {file name: text}.
+The contract: a format is one room
+----------------------------------
+Everything specific to a file format lives in its module here. _apply.py (plan, diff, lock,
+atomic write, rollback), the connector action plugin and module call formats only through
+the interface below and never name one; a test checks that.
+
+A format module defines:
+  render(connectors, current=None, options=None)   pure: new text ({file key: text or None}
+  parse(current, options=None)                     for a directory format), and back to canonical
+                                                   connectors; FormatError names the field.
+  FORMAT = <subclass of _base.Format>()            the room, with these members:
+
+  name                  the value of the module's format option
+  summary               one line for the docs
+  directory             True: path is a directory holding files(); False: path is the main file
+  default_path          path when the task gives none (None: path is required)
+  path_description      how errors name path ("the Postfix configuration directory")
+  options               {option name: _base.Option} the format takes beyond the common options;
+                        an Option is declared once and shared by every format that takes it
+                        (_base.KEYMAP, _base.DEFAULT_CONNECTOR); the module's argument spec is the
+                        common options plus option_specs() from here
+  capabilities          {capability: True | _base.Lacks(instead, effect)} for every name in
+                        _base.CAPABILITY_NAMES: what the program can enforce; Lacks says what it
+                        really does instead and whether that is WEAKER (rejected unless the
+                        connector's accept_weaker lists it), STRICTER (a warning) or REFUSED
+  replaces_whole_file   True: the declaration is the whole file (replaced acts as overridden)
+  jinja_option          option naming a Jinja2 template the action plugin renders into the
+                        options content and diff_content (None: rendered on the target)
+  running_config_hint   what state parsed expects, for its error message
+
+  options_from(params, path)                       -> the options dict render/parse receive
+  single_connector(options)                        -> the file holds one connector only
+  files(path)                                      -> {file key: absolute path} it owns
+  lock_directory(path)                             -> the directory locked during a run
+  main_key(path)                                   -> the file the validate command checks
+  holds_secret(key, connectors, options)           -> mode 0600 by default
+  secret_attributes(key)                           -> (mode, uid, gid) of a secret file when the task
+                                                      sets none (the program's reading user or group)
+  write_order(key)                                 -> files are written in ascending order
+  render_files(connectors, current, options)       -> {key: text or None (remove)}
+  redacted_files(connectors, current, options, desired) -> the same for the diff (connectors
+                                                      redacted, current masked; _apply masks again)
+  parse_files(current, options)                    -> connectors ('_'-prefixed keys are private
+                                                      annotations, dropped before output)
+  secret_state(declared, actual, parsed)           -> 'changed' | 'unchanged'
+  secret_encodings(secret)                         -> the ways the format may write a secret
+  inspect(current, options)                        -> extra return values of state gathered
+  rendered(connectors, options) / parsed(running, options)   the offline states
+  after_remove(step, key, full)  compile(step, files, changed)  check(step)
+                                 host steps after a write (step is a _base.Step: host, path,
+                                 files, options, result, warn()); an ApplyError rolls every
+                                 written file back
+  reload_needed(changes)                           -> True/False, or None (no such return value)
+
+_base.Format gives the defaults for a single-file format whose module has render/parse (the
+methods render and parse call them); most formats set only name, summary, options,
+capabilities and secret_encodings.
+
+To add a format: write the module with render/parse and FORMAT, add it to _MODULES below, add
+its name to the format choices in plugins/modules/connector.py (DOCUMENTATION), and document
+its field mapping in docs/formats.md (the capability table there is generated).
 """
 
 from __future__ import annotations
@@ -25,32 +84,76 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     template,
     yamlfile,
 )
+from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-FORMATS = {
-    "postfix": postfix,
-    "javamail": javamail,
-    "msmtp": msmtp,
-    "env": env,
-    "json": jsonfile,
-    "yaml": yamlfile,
-    "ini": inifile,
-    "template": template,
-    "exim4": exim4,
-    "nullmailer": nullmailer,
-    "dma": dma,
-}
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma)
 
-KEYMAP_FORMATS = ("env", "ini", "javamail")
+FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
+"""{format name: Format}, the registry."""
 
-__all__ = ["FORMATS", "KEYMAP_FORMATS", "FormatError", "render", "parse"]
+KEYMAP_FORMATS = tuple(sorted(name for name, fmt in FORMATS.items() if "keymap" in fmt.options))
+
+__all__ = ["FORMATS", "KEYMAP_FORMATS", "CAPABILITIES", "CAPABILITY_NAMES", "ApplyError", "FormatError", "Lacks",
+           "get", "render", "parse", "option_specs", "controller_options", "check_options", "secret_variants"]
+
+
+def get(fmt):
+    """The Format registered under a name."""
+    try:
+        return FORMATS[fmt]
+    except KeyError:
+        raise ApplyError("format: %r is not one of %s" % (fmt, ", ".join(sorted(FORMATS)))) from None
 
 
 def render(fmt, connectors, current=None, options=None):
-    if fmt == "template":
-        raise FormatError("format template is rendered from its Jinja2 template by the action plugin")
-    return FORMATS[fmt].render(connectors, current, options)
+    return get(fmt).render(connectors, current, options)
 
 
 def parse(fmt, current, options=None):
-    return FORMATS[fmt].parse(current, options)
+    return get(fmt).parse(current, options)
+
+
+def _declared_options():
+    """{option name: (Option, [format names that take it])}; one Option object per name."""
+    out = {}
+    for name, fmt in sorted(FORMATS.items()):
+        for opt_name, option in fmt.options.items():
+            known, takers = out.setdefault(opt_name, (option, []))
+            if known is not option and known.spec != option.spec:
+                raise AssertionError("option %s is declared differently by formats %s and %s"
+                                     % (opt_name, takers[0], name))
+            takers.append(name)
+    return out
+
+
+def option_specs():
+    """The argument specs of every format option, merged, for the module's argument spec."""
+    return dict((name, dict(option.spec)) for name, (option, _takers) in _declared_options().items())
+
+
+def controller_options():
+    """Options the action plugin consumes on the controller (never passed to the module)."""
+    return tuple(sorted(name for name, (option, _t) in _declared_options().items() if option.controller))
+
+
+def check_options(fmt, params):
+    """Warnings for format options set for a format that does not take them; ApplyError when refused."""
+    warnings = []
+    for name, (option, takers) in sorted(_declared_options().items()):
+        value = params.get(name)
+        if fmt in takers or option.controller or value is None or value == option.spec.get("default"):
+            continue
+        text = "%s: only for format%s %s, not %s" % (name, "s" if len(takers) > 1 else "", ", ".join(takers), fmt)
+        if option.refuse_elsewhere:
+            raise ApplyError(text)
+        warnings.append(text + "; ignored")
+    return warnings
+
+
+def secret_variants(secret):
+    """Every way any format may write one secret, for masking text."""
+    out = set()
+    for fmt in FORMATS.values():
+        out.update(fmt.secret_encodings(secret))
+    return [v for v in out if v]

@@ -9,7 +9,9 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import grp
 import json
+import pwd
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _model
@@ -308,3 +310,27 @@ def with_extras(native_pairs, extras):
         if path is not None:
             merged[path] = value
     return canonical(unflatten(list(merged.items())))
+
+
+def json_encodings(secret):
+    """A secret as it appears in JSON text (escaped, with and without ASCII escapes)."""
+    return (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1])
+
+
+def dquote_encodings(secret):
+    """A secret as it appears inside dquote()."""
+    return (secret, dquote(secret)[1:-1])
+
+
+def system_ids(user=None, group=None):
+    """(uid, gid) of a system user and group, -1 for one this host does not have."""
+    uid = gid = -1
+    try:
+        uid = pwd.getpwnam(user).pw_uid if user else -1
+    except KeyError:
+        pass
+    try:
+        gid = grp.getgrnam(group).gr_gid if group else -1
+    except KeyError:
+        pass
+    return uid, gid

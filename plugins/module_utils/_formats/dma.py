@@ -21,11 +21,11 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import os
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-MULTI_FILE = True
 CONF = "dma.conf"
 AUTH = "auth.conf"
 FILES = (CONF, AUTH)
@@ -216,3 +216,62 @@ def parse(files, options=None):
     name = record.get("name") or (options or {}).get("default_name") or "smarthost"
     native = _native(name, conf, files.get(AUTH))
     return [_common.with_extras(native, record)] if native else []
+
+
+class Dma(_base.Format):
+    name = "dma"
+    summary = "the DragonFly Mail Agent's dma.conf and auth.conf"
+    directory = True
+    default_path = DEFAULT_DIR
+    path_description = "the dma configuration directory"
+    running_config_hint = "dma.conf's text, or a dict of file name -> text"
+    capabilities = dict(
+        _base.EVERYTHING,
+        verify_on=_base.Lacks("dma never verifies the server certificate: it encrypts with any certificate "
+                              "(only a pinned FINGERPRINT, which the model does not carry, is compared)"),
+        ca_file=_base.Lacks("dma takes no CA file: it does not verify certificates at all"),
+        min_tls_version=_base.Lacks("dma has no setting for TLS versions: it accepts every version its OpenSSL "
+                                    "allows"),
+        auth_mechanisms=_base.Lacks("dma uses CRAM-MD5 when the server offers it and LOGIN otherwise"),
+        envelope_sender=_base.Lacks("dma sends with the envelope sender the submitting program gives "
+                                    "(sendmail -f) or user@MAILNAME; the senders are not written"),
+        multiple_connectors=_base.Lacks("dma sends all remote mail to one SMARTHOST", _base.Lacks.REFUSED),
+    )
+
+    def files(self, path):
+        return dict((name, os.path.join(path, name)) for name in FILES)
+
+    def main_key(self, path):
+        return CONF
+
+    def holds_secret(self, key, connectors, options):
+        return key in SECRET_FILES
+
+    def secret_attributes(self, key):
+        # dma runs setgid mail and reads auth.conf through that group (Debian: 0640 root:mail).
+        _uid, gid = _common.system_ids(group="mail")
+        return (0o640, 0, gid) if gid != -1 else (0o600, -1, -1)
+
+    def write_order(self, key):
+        return 1 if key == CONF else 0
+
+    def render_files(self, connectors, current, options):
+        return render(connectors, current, options)
+
+    def parse_files(self, current, options):
+        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
+
+    def rendered(self, connectors, options):
+        return render(connectors, {}, options)
+
+    def parsed(self, running, options):
+        if not isinstance(running, (str, dict)):
+            raise _base.ApplyError("running_config: expected %s" % self.running_config_hint)
+        return parse(running, options)
+
+    def reload_needed(self, changes):
+        # dma reads its files for each message: nothing to reload.
+        return False
+
+
+FORMAT = Dma()

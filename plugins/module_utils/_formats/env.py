@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _keymap
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _keymap
 
-MULTI_FILE = False
 PREFIX = "MAILOPS_SMTP_"
 LIST_KEY = PREFIX + "CONNECTORS"
 
@@ -135,3 +134,14 @@ def parse(text, options=None):
         elif rest.startswith("SENDERS_"):
             pairs.append((("senders", rest[len("SENDERS_"):].lower()), raw))
     return [_common.canonical(_common.unflatten(by_prefix[PREFIX + ident(n) + "__"])) for n in names]
+
+
+class Env(_base.Format):
+    name = "env"
+    summary = "KEY=value lines for shells, systemd EnvironmentFile and Compose; the model's keys or a keymap"
+    options = {"keymap": _base.KEYMAP}
+
+    secret_encodings = staticmethod(_common.dquote_encodings)
+
+
+FORMAT = Env()

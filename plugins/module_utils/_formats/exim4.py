@@ -30,12 +30,12 @@ Private to the collection: may change without notice. Standard library only.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shlex
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-MULTI_FILE = True
 UE4CC = "update-exim4.conf.conf"
 PASSWD = "passwd.client"
 MACROS_UNSPLIT = "exim4.conf.localmacros"
@@ -373,3 +373,62 @@ def parse(files, options=None):
     if native is None:
         return []
     return [_common.with_extras(native, record)]
+
+
+class Exim4(_base.Format):
+    name = "exim4"
+    summary = "Debian's exim4 as a smarthost client: update-exim4.conf.conf, passwd.client and the smarthost macros"
+    directory = True
+    default_path = DEFAULT_DIR
+    path_description = "the exim4 configuration directory"
+    running_config_hint = "update-exim4.conf.conf's text, or a dict of file name -> text"
+    capabilities = dict(
+        _base.EVERYTHING,
+        min_tls_version=_base.Lacks("Debian's smarthost transport has no macro for tls_require_ciphers: exim "
+                                    "accepts every TLS version its GnuTLS allows"),
+        auth_mechanisms=_base.Lacks("exim tries its client authenticators in configuration order (CRAM-MD5, "
+                                    "PLAIN, LOGIN) among those the server offers"),
+        envelope_sender=_base.Lacks("exim sends with the envelope sender the submitting program gives "
+                                    "(sendmail -f) or user@qualify_domain; the senders are not written"),
+        multiple_connectors=_base.Lacks("Debian's configuration routes all remote mail to one smarthost "
+                                        "(dc_smarthost)", _base.Lacks.REFUSED),
+    )
+
+    def files(self, path):
+        return dict((name, os.path.join(path, name)) for name in FILES)
+
+    def main_key(self, path):
+        return UE4CC
+
+    def holds_secret(self, key, connectors, options):
+        return key in SECRET_FILES
+
+    def secret_attributes(self, key):
+        # exim's delivery processes run as Debian-exim and read passwd.client through its group.
+        _uid, gid = _common.system_ids(group="Debian-exim")
+        return (0o640, 0, gid) if gid != -1 else (0o600, -1, -1)
+
+    def write_order(self, key):
+        # update-exim4.conf.conf last: it turns the smarthost on.
+        return 1 if key == UE4CC else 0
+
+    def render_files(self, connectors, current, options):
+        return render(connectors, current, options)
+
+    def parse_files(self, current, options):
+        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
+
+    def rendered(self, connectors, options):
+        return render(connectors, {}, options)
+
+    def parsed(self, running, options):
+        if not isinstance(running, (str, dict)):
+            raise _base.ApplyError("running_config: expected %s" % self.running_config_hint)
+        return parse(running, options)
+
+    def reload_needed(self, changes):
+        # update-exim4.conf rebuilds the configuration, then exim4 is reloaded.
+        return any(c["action"] != "unchanged" for c in changes)
+
+
+FORMAT = Exim4()

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _keymap
-
-MULTI_FILE = False
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _keymap
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
 _KEY = re.compile(r"^\s*(?P<key>[^=;#\s][^=]*?)\s*=(?P<val>.*)$")
@@ -157,3 +155,14 @@ def parse(text, options=None):
         if len(pairs) > 1:
             out.append(_common.canonical(_common.unflatten(pairs)))
     return out
+
+
+class Ini(_base.Format):
+    name = "ini"
+    summary = "an INI file with one section per connector, or an application's own keys through a keymap"
+    options = {"keymap": _base.KEYMAP}
+
+    secret_encodings = staticmethod(_common.dquote_encodings)
+
+
+FORMAT = Ini()

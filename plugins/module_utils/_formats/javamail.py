@@ -16,9 +16,8 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, _keymap
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common, _keymap
 
-MULTI_FILE = False
 EXTRA_PREFIX = "mailops."
 PASSWORD_KEY = "mail.smtp.password"
 
@@ -296,3 +295,23 @@ def parse(text, options=None):
     if isinstance(conn.get("auth"), dict) and "username" not in conn["auth"]:
         del conn["auth"]
     return [_common.canonical(conn)]
+
+
+class JavaMail(_base.Format):
+    name = "javamail"
+    summary = "a Java .properties file with the Jakarta/JavaMail mail.smtp.* session keys"
+    options = {"keymap": _base.KEYMAP}
+    capabilities = dict(
+        _base.EVERYTHING,
+        ca_file=_base.Lacks("JavaMail has no property for a CA file: it verifies against the JVM's trust store "
+                            "(javax.net.ssl.trustStore), so tls.ca_file is only recorded and the CAs the JVM "
+                            "trusts are accepted"),
+        multiple_connectors=_base.Lacks("a JavaMail session file holds one connector: write one file per "
+                                        "connector", _base.Lacks.REFUSED),
+    )
+
+    def secret_encodings(self, secret):
+        return (secret, _escape(secret, False))
+
+
+FORMAT = JavaMail()

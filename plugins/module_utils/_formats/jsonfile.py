@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
-
-MULTI_FILE = False
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 
 def render(connectors, current=None, options=None):
@@ -34,3 +32,13 @@ def parse(text, options=None):
     if not isinstance(doc, list) or not all(isinstance(c, dict) for c in doc):
         raise _common.FormatError("/connectors: expected a list of connector objects")
     return [_common.canonical(c) for c in doc]
+
+
+class Json(_base.Format):
+    name = "json"
+    summary = "the full connector model as a JSON document, for an application that reads it"
+
+    secret_encodings = staticmethod(_common.json_encodings)
+
+
+FORMAT = Json()

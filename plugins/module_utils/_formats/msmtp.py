@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-MULTI_FILE = False
 EXTRA_MARK = _common.RECORD_MARK
 
 PRIORITIES = {"1.2": "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", "1.3": "NORMAL:-VERS-ALL:+VERS-TLS1.3"}
@@ -209,3 +208,21 @@ def parse(text, options=None):
             continue
         out.append(_common.with_extras(_from_commands(name, cmds), extras))
     return out
+
+
+class Msmtp(_base.Format):
+    name = "msmtp"
+    summary = "an msmtprc with one account per connector, for sendmail-compatible tools"
+    options = {"default_connector": _base.DEFAULT_CONNECTOR}
+    capabilities = dict(
+        _base.EVERYTHING,
+        starttls_opportunistic=_base.Lacks("msmtp has no opportunistic STARTTLS: it is written as required "
+                                           "(tls_starttls on), so msmtp refuses to send when the server offers "
+                                           "no STARTTLS", _base.Lacks.STRICTER),
+    )
+
+    def secret_encodings(self, secret):
+        return (secret, _quote(secret).strip('"'))
+
+
+FORMAT = Msmtp()

@@ -21,9 +21,8 @@ from __future__ import annotations
 import re
 import shlex
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-MULTI_FILE = False
 DEFAULT_PATH = "/etc/nullmailer/remotes"
 
 # The model field each free-text option comes from, for errors that name the field.
@@ -150,3 +149,38 @@ def parse(text, options=None):
             out.append(_common.with_extras(pairs, record))
         record = {}
     return out
+
+
+class Nullmailer(_base.Format):
+    name = "nullmailer"
+    summary = "nullmailer's remotes file: the relay, its TLS options and credentials"
+    default_path = DEFAULT_PATH
+    capabilities = dict(
+        _base.EVERYTHING,
+        starttls_opportunistic=_base.Lacks("nullmailer has no opportunistic STARTTLS: it is written as --starttls, "
+                                           "so nullmailer keeps the message queued when the server offers no "
+                                           "STARTTLS", _base.Lacks.STRICTER),
+        min_tls_version=_base.Lacks("nullmailer has no option for TLS versions: it accepts every version its "
+                                    "GnuTLS allows"),
+        auth_mechanisms=_base.Lacks("nullmailer can only force LOGIN (--auth-login); otherwise it picks PLAIN or "
+                                    "LOGIN from what the server offers"),
+        envelope_sender=_base.Lacks("nullmailer sends with the envelope sender the submitting program gives "
+                                    "(sendmail -f) or user@defaultdomain; the senders are not written"),
+        multiple_connectors=_base.Lacks("nullmailer tries every remote line for every message (fail-over, not per "
+                                        "sender)", _base.Lacks.REFUSED),
+    )
+
+    def secret_attributes(self, key):
+        # nullmailer-send runs as the user mail (Debian creates remotes 0600 mail:mail).
+        uid, gid = _common.system_ids("mail", "mail")
+        return 0o600, uid, gid
+
+    def secret_encodings(self, secret):
+        return (secret, shlex.quote(secret))
+
+    def reload_needed(self, changes):
+        # nullmailer-send reads remotes for each delivery: nothing to reload.
+        return False
+
+
+FORMAT = Nullmailer()

@@ -22,11 +22,13 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _model
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 MULTI_FILE = True
 MAIN_CF = "main.cf"
@@ -37,6 +39,10 @@ SIDECAR = "mailops-smtp.json"
 MAP_FILES = (SASL, SENDER_RELAY, TLS_POLICY)
 FILES = (MAIN_CF,) + MAP_FILES + (SIDECAR,)
 SECRET_FILES = (SASL,)
+DEFAULT_DIR = "/etc/postfix"
+MAP_TYPES = ("hash", "btree", "lmdb", "cdb", "texthash")
+MAP_SUFFIX = {"hash": ".db", "btree": ".db", "lmdb": ".lmdb", "cdb": ".cdb"}
+"""The file postmap builds from a table, by map type (texthash is read as text)."""
 
 MANAGED_KEYS = (
     "relayhost", "smtp_sasl_auth_enable", "smtp_sasl_password_maps", "smtp_sasl_security_options",
@@ -416,3 +422,122 @@ def parse(files, options=None):
             flat[path] = value
         out.append(_common.canonical(_common.unflatten(list(flat.items()))))
     return out
+
+
+# --- the format's room: files, options and the steps after a write
+
+def _attrs(path):
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+class Postfix(_base.Format):
+    name = "postfix"
+    summary = "Postfix as a relay client: the relay keys of main.cf and the lookup tables they point at"
+    directory = True
+    default_path = DEFAULT_DIR
+    path_description = "the Postfix configuration directory"
+    options = {
+        "default_connector": _base.DEFAULT_CONNECTOR,
+        "postfix_map_type": _base.Option(dict(type="str", default="hash", choices=list(MAP_TYPES))),
+        "postmap": _base.Option(dict(type="bool", default=True)),
+        "postfix_check": _base.Option(dict(type="bool", default=True)),
+    }
+    running_config_hint = "a string with main.cf, or a dict of file name -> text"
+
+    def options_from(self, params, path):
+        opts = super().options_from(params, path)
+        opts["map_type"] = params.get("postfix_map_type") or "hash"
+        opts["config_dir"] = path or DEFAULT_DIR
+        return opts
+
+    def files(self, path):
+        return dict((name, os.path.join(path, name)) for name in FILES)
+
+    def main_key(self, path):
+        return MAIN_CF
+
+    def holds_secret(self, key, connectors, options):
+        return key in SECRET_FILES
+
+    def write_order(self, key):
+        # Tables before main.cf, so Postfix never sees a main.cf pointing at a missing table.
+        return {MAIN_CF: 1, SIDECAR: 2}.get(key, 0)
+
+    def render_files(self, connectors, current, options):
+        return render(connectors, current, options)
+
+    def parse_files(self, current, options):
+        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
+
+    def rendered(self, connectors, options):
+        return render(connectors, {}, options)
+
+    def parsed(self, running, options):
+        if not isinstance(running, (str, dict)):
+            raise _base.ApplyError("running_config: expected a string or a dict of file name -> text")
+        return parse(running, options)
+
+    def after_remove(self, step, key, full):
+        suffix = MAP_SUFFIX.get(step.options.get("map_type") or "hash")
+        if suffix and key in MAP_FILES:
+            try:
+                os.unlink(full + suffix)
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise _base.ApplyError("%s: cannot remove (%s)" % (full + suffix, exc.strerror or exc)) from None
+
+    def compile(self, step, files, changed):
+        """postmap the tables whose compiled file is missing, stale or changed in this run."""
+        map_type = step.options.get("map_type") or "hash"
+        suffix = MAP_SUFFIX.get(map_type)
+        if not suffix or not step.options.get("postmap", True):
+            return
+        postmap = step.host.which("postmap")
+        if not postmap:
+            step.warn("postmap not found: Postfix is not installed here, so the %s tables were written but not "
+                      "compiled" % map_type)
+            return
+        for key in MAP_FILES:
+            if files.get(key) is None:
+                continue
+            full = step.files[key]
+            src = _attrs(full)
+            compiled = _attrs(full + suffix)
+            stale = compiled is None or src is None or compiled.st_mtime < src.st_mtime
+            if not (stale or key in changed) or src is None:
+                continue
+            # -c: postmap reads this instance's main.cf (database defaults), not /etc/postfix's.
+            rc, out, err = step.host.run([postmap, "-c", step.path, "%s:%s" % (map_type, full)])
+            if rc != 0:
+                raise _base.ApplyError("postmap %s:%s failed (rc=%d): %s" % (
+                    map_type, full, rc, (err or out).strip()[-2000:]))
+            try:
+                os.chmod(full + suffix, src.st_mode & 0o7777)
+            except OSError:
+                pass
+            step.result["changed"] = True
+            step.result.setdefault("postmap", []).append(full)
+
+    def check(self, step):
+        """postfix -c <dir> check: a failure rolls the files back, complaints on stderr are warnings."""
+        if not step.options.get("postfix_check", True):
+            return
+        postfix = step.host.which("postfix")
+        if not postfix:
+            return
+        rc, out, err = step.host.run([postfix, "-c", step.path, "check"])
+        if rc != 0 or (err or "").strip():
+            problems = (err or out or "").strip()
+            if rc != 0:
+                raise _base.ApplyError("postfix -c %s check failed (rc=%d): %s" % (step.path, rc, problems[-2000:]))
+            step.warn("postfix check: %s" % problems[-2000:])
+        step.result["postfix_check"] = "passed"
+
+    def reload_needed(self, changes):
+        return any(c["action"] != "unchanged" and c["key"] != SIDECAR for c in changes)
+
+
+FORMAT = Postfix()

@@ -15,11 +15,11 @@ Private to the collection: may change without notice. Standard library only.
 from __future__ import annotations
 
 import json
+import os
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _model
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-MULTI_FILE = False
 SIDECAR_SUFFIX = ".mailops.json"
 DIGEST_PREFIX = "hmac-sha256:"
 
@@ -66,3 +66,83 @@ def secret_matches(declared, recorded, key):
     if not isinstance(recorded, str) or not recorded.startswith(DIGEST_PREFIX) or not key:
         return False
     return _model.secret_state(DIGEST_PREFIX + _model.keyed_digest(declared, key), recorded) == _model.SECRET_UNCHANGED
+
+
+def render(connectors, current=None, options=None):
+    raise _common.FormatError("format template is rendered from its Jinja2 template by the action plugin")
+
+
+class Template(_base.Format):
+    """The file is options['content'] (rendered on the controller); the sidecar record reads back."""
+
+    name = "template"
+    summary = "any file a product reads, rendered from a Jinja2 template, with a sidecar record"
+    options = {
+        "template": _base.Option(dict(type="str"), controller=True),
+        "content": _base.Option(dict(type="str", no_log=True)),
+        "diff_content": _base.Option(dict(type="str")),
+    }
+    replaces_whole_file = True
+    jinja_option = "template"
+    running_config_hint = "the text of a sidecar record (<file>%s)" % SIDECAR_SUFFIX
+
+    secret_encodings = staticmethod(_common.json_encodings)
+
+    def files(self, path):
+        return {os.path.basename(path): path, os.path.basename(path) + SIDECAR_SUFFIX: path + SIDECAR_SUFFIX}
+
+    def holds_secret(self, key, connectors, options):
+        return True
+
+    def render_files(self, connectors, current, options):
+        main = os.path.basename(options["path"])
+        side = main + SIDECAR_SUFFIX
+        if not connectors:
+            return {main: None, side: None}
+        content = options.get("content")
+        if content is None:
+            raise _base.ApplyError("content: format template needs the rendered template; give template (the "
+                                   "action plugin renders it on the controller) or content")
+        key = read_sidecar(current.get(side)).get("key") or os.urandom(16).hex()
+        return {main: content, side: sidecar(connectors, content, key)}
+
+    def redacted_files(self, connectors, current, options, desired):
+        out = dict(desired)
+        main = os.path.basename(options["path"])
+        if options.get("diff_content") is not None and out.get(main) is not None:
+            out[main] = options["diff_content"]
+        return out
+
+    def parse_files(self, current, options):
+        side = current.get(os.path.basename(options["path"]) + SIDECAR_SUFFIX)
+        key = read_sidecar(side).get("key")
+        conns = parse(side, options)
+        for conn in conns:
+            conn["_key"] = key
+        return conns
+
+    def secret_state(self, declared, actual, parsed):
+        if isinstance(actual, str) and actual.startswith(DIGEST_PREFIX):
+            return _model.SECRET_UNCHANGED if secret_matches(declared, actual, parsed.get("_key")) \
+                else _model.SECRET_CHANGED
+        return _model.secret_state(declared, actual)
+
+    def inspect(self, current, options):
+        main = os.path.basename(options["path"])
+        doc = read_sidecar(current.get(main + SIDECAR_SUFFIX))
+        content = current.get(main)
+        if doc and content is not None and doc.get("key"):
+            digest = DIGEST_PREFIX + _model.keyed_digest(content, doc["key"])
+            return {"content_drift": _model.secret_state(digest, doc.get("content_digest")) == _model.SECRET_CHANGED}
+        if doc:
+            return {"content_drift": True}
+        return {}
+
+    def rendered(self, connectors, options):
+        return options.get("diff_content")
+
+    def parsed(self, running, options):
+        return parse(running if isinstance(running, str) else "", options)
+
+
+FORMAT = Template()

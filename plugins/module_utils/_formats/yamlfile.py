@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import re
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 try:
     import yaml as _pyyaml
 except ImportError:  # pragma: no cover - depends on the host
     _pyyaml = None
 
-MULTI_FILE = False
 
 
 def _scalar(value):
@@ -177,3 +176,14 @@ def parse(text, options=None):
     if not isinstance(doc, list) or not all(isinstance(c, dict) for c in doc):
         raise _common.FormatError("/connectors: expected a list of connector mappings")
     return [_common.canonical(c) for c in doc]
+
+
+class Yaml(_base.Format):
+    name = "yaml"
+    summary = "the full connector model as a YAML document, for an application that reads it"
+
+    def secret_encodings(self, secret):
+        return (secret, _quote(secret)[1:-1])
+
+
+FORMAT = Yaml()

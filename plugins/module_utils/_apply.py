@@ -450,25 +450,28 @@ def _plan(spec, path, current, desired, wanted, params, options):
             changes.append(change)
             continue
         existing = _current_mode(full)
+        secret_mode, secret_uid, secret_gid = spec.secret_attributes(key) if secret else (SECRET_MODE, -1, -1)
         if mode is not None:
             want_mode = mode
         elif secret:
-            want_mode = SECRET_MODE
-            if existing is None or existing[0] != SECRET_MODE:
-                change["note"] = "%s: mode 0600 because the file holds a secret" % full
+            want_mode = secret_mode
+            if existing is None or existing[0] != want_mode:
+                change["note"] = "%s: mode %04o because the file holds a secret" % (full, want_mode)
         else:
             want_mode = existing[0] if existing else PLAIN_MODE
         if secret and mode is not None and mode & 0o077:
             change["note"] = "%s: holds a secret but mode %04o lets others read it" % (full, mode)
-        want_uid = uid if uid != -1 else (existing[1] if existing else -1)
-        want_gid = gid if gid != -1 else (existing[2] if existing else -1)
+        file_uid = uid if uid != -1 else secret_uid
+        file_gid = gid if gid != -1 else secret_gid
+        want_uid = file_uid if file_uid != -1 else (existing[1] if existing else -1)
+        want_gid = file_gid if file_gid != -1 else (existing[2] if existing else -1)
         change.update(mode=want_mode, uid=want_uid, gid=want_gid)
         if before is None:
             change["action"] = "create"
         elif before != text:
             change["action"] = "update"
-        elif existing and (existing[0] != want_mode or (uid != -1 and existing[1] != uid)
-                           or (gid != -1 and existing[2] != gid)):
+        elif existing and (existing[0] != want_mode or (file_uid != -1 and existing[1] != file_uid)
+                           or (file_gid != -1 and existing[2] != file_gid)):
             change["action"] = "attributes"
         else:
             change["action"] = "unchanged"

@@ -76,12 +76,21 @@ options:
         C(GF_SMTP_*) environment form (one connector per file).
       - V(template) writes any file from a Jinja2 O(template), and a sidecar record C(<path>.mailops.json)
         that V(gathered) reads. V(deleted) removes the file and its record once no connector remains.
+      - V(exim4) configures Debian's exim4 as a smarthost client in the directory O(path) (default C(/etc/exim4)):
+        C(update-exim4.conf.conf), C(passwd.client) and the smarthost macros; then run C(update-exim4.conf)
+        and reload exim4 (RV(reload_needed)).
+      - V(nullmailer) writes nullmailer's C(remotes) file (default C(/etc/nullmailer/remotes)).
+      - V(dma) writes C(dma.conf) and C(auth.conf) of the DragonFly Mail Agent in the directory O(path)
+        (default C(/etc/dma)). dma does not verify certificates.
+      - V(exim4), V(nullmailer) and V(dma) hold one connector.
     type: str
     required: true
-    choices: [django, env, gitea, gitlab, grafana, ini, javamail, json, msmtp, nextcloud, postfix, redmine, template, yaml]
+    choices: [django, dma, env, exim4, gitea, gitlab, grafana, ini, javamail, json, msmtp, nextcloud, nullmailer, postfix,
+              redmine, template, yaml]
   path:
     description:
-      - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)).
+      - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)),
+        for O(format=exim4) and O(format=dma) their configuration directory.
       - Required for every other format with states V(replaced), V(overridden), V(deleted) and V(gathered).
       - The directory must exist.
     type: path
@@ -176,7 +185,8 @@ options:
 notes:
   - Target hosts need only Python and ansible-core's module utilities; validation and template rendering
     happen on the controller.
-  - For O(format=postfix), reload Postfix when RV(reload_needed) is true (for example with a handler).
+  - For O(format=postfix), reload Postfix when RV(reload_needed) is true (for example with a handler); for
+    O(format=exim4), run C(update-exim4.conf) and reload exim4.
 seealso:
   - name: File formats
     description: Which model field each format writes where, and which fields each format can represent.
@@ -348,8 +358,12 @@ parsed:
   elements: dict
   sample: [{name: district-relay, host: smtp.example.org}]
 reload_needed:
-  description: For O(format=postfix), whether a Postfix file changed so that Postfix should be reloaded.
-  returned: with O(format=postfix) and states replaced, overridden and deleted
+  description:
+    - For O(format=postfix), whether a Postfix file changed so that Postfix should be reloaded.
+    - For O(format=exim4), whether a file changed so that C(update-exim4.conf) must run and exim4 be reloaded.
+    - V(false) for O(format=nullmailer) and O(format=dma), which read their files for each message.
+  returned: with O(format=postfix), O(format=exim4), O(format=nullmailer) and O(format=dma) and states replaced,
+    overridden and deleted
   type: bool
   sample: true
 postmap:

@@ -415,6 +415,7 @@ class RecordingSMTP(SMTP):
             "ended_at": time.time(),
             "commands": self._transcript,
             "tls": self.tls_active(),
+            "tls_version": self.tls_version(),
             "authenticated_user": session_user(self.session) if self.session else None,
         }
         try:

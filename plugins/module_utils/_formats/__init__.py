@@ -42,6 +42,8 @@ A format module defines:
   lock_directory(path)                             -> the directory locked during a run
   main_key(path)                                   -> the file the validate command checks
   holds_secret(key, connectors, options)           -> mode 0600 by default
+  secret_attributes(key)                           -> (mode, uid, gid) of a secret file when the task
+                                                      sets none (the program's reading user or group)
   write_order(key)                                 -> files are written in ascending order
   render_files(connectors, current, options)       -> {key: text or None (remove)}
   redacted_files(connectors, current, options, desired) -> the same for the diff (connectors
@@ -71,7 +73,9 @@ from __future__ import annotations
 
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     django,
+    dma,
     env,
+    exim4,
     gitea,
     gitlab,
     grafana,
@@ -80,6 +84,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     jsonfile,
     msmtp,
     nextcloud,
+    nullmailer,
     postfix,
     redmine,
     template,
@@ -88,7 +93,8 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud, redmine)
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma,
+            django, grafana, gitea, gitlab, nextcloud, redmine)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

@@ -243,6 +243,14 @@ class Format:
             return any(str(f) == "auth.password" for f in keymap)
         return True
 
+    def secret_attributes(self, key):
+        """(mode, uid, gid) of a file that holds a secret when the task sets no mode, owner or group.
+
+        A program that reads its secrets as another user than root names that user or group here;
+        -1 keeps the file's owner or group (root for a new file).
+        """
+        return 0o600, -1, -1
+
     def write_order(self, key):
         """Files are written in ascending order (the rest of a change keeps render order)."""
         return 0

@@ -9,7 +9,9 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import grp
 import json
+import pwd
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _model
@@ -266,6 +268,50 @@ def dumps_json(value):
     return json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
 
 
+RECORD_MARK = "# mailops: "
+"""Start of the comment line in which a format keeps the fields its program has no setting for."""
+
+
+def record_extras(conn, native_pairs, index=None):
+    """The fields of conn that native_pairs (what the program's own settings say) do not carry.
+
+    Returned as {dotted key: value}, for a RECORD_MARK comment. A secret is never recorded: a
+    format that cannot carry auth.password natively refuses the connector instead.
+    """
+    carried = dict(flatten(canonical(unflatten(native_pairs))))
+    extras = {}
+    for path, value in flatten(conn):
+        if carried.get(path) != value:
+            if path == ("auth", "password"):
+                raise FormatError("%s: the value cannot be written so that the program reads it back unchanged"
+                                  % pointer(path, index), path)
+            extras[path_key(path)] = value
+    return extras
+
+
+def record_line(extras):
+    return RECORD_MARK + json.dumps(extras, sort_keys=True, ensure_ascii=True) if extras else None
+
+
+def read_record(line, what):
+    """The extras dict of a RECORD_MARK line (what names the place for the error)."""
+    try:
+        doc = json.loads(line.strip()[len(RECORD_MARK.strip()):].strip())
+    except ValueError:
+        raise FormatError("%s: unreadable '%s' comment" % (what, RECORD_MARK.strip())) from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def with_extras(native_pairs, extras):
+    """A canonical connector from native (path, value) pairs overlaid with recorded extras."""
+    merged = dict(native_pairs)
+    for key, value in (extras or {}).items():
+        path = key_path(key)
+        if path is not None:
+            merged[path] = value
+    return canonical(unflatten(list(merged.items())))
+
+
 def json_encodings(secret):
     """A secret as it appears in JSON text (escaped, with and without ASCII escapes)."""
     return (secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1])
@@ -274,3 +320,17 @@ def json_encodings(secret):
 def dquote_encodings(secret):
     """A secret as it appears inside dquote()."""
     return (secret, dquote(secret)[1:-1])
+
+
+def system_ids(user=None, group=None):
+    """(uid, gid) of a system user and group, -1 for one this host does not have."""
+    uid = gid = -1
+    try:
+        uid = pwd.getpwnam(user).pw_uid if user else -1
+    except KeyError:
+        pass
+    try:
+        gid = grp.getgrnam(group).gr_gid if group else -1
+    except KeyError:
+        pass
+    return uid, gid

@@ -17,12 +17,11 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
-import json
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
-EXTRA_MARK = "# mailops: "
+EXTRA_MARK = _common.RECORD_MARK
 
 PRIORITIES = {"1.2": "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", "1.3": "NORMAL:-VERS-ALL:+VERS-TLS1.3"}
 
@@ -131,15 +130,6 @@ def _from_commands(name, cmds):
     return pairs
 
 
-def _extras(conn, cmds):
-    carried = dict(_common.flatten(_common.canonical(_common.unflatten(_from_commands(conn["name"], dict(cmds))))))
-    extras = {}
-    for path, value in _common.flatten(conn):
-        if carried.get(path) != value:
-            extras[_common.path_key(path)] = value
-    return extras
-
-
 def default_account(conns, options):
     wanted = (options or {}).get("default_connector")
     if wanted:
@@ -162,9 +152,9 @@ def render(connectors, current=None, options=None):
         cmds = native_commands(conn)
         lines.append("")
         lines.append("account %s" % conn["name"])
-        extras = _extras(conn, cmds)
-        if extras:
-            lines.append(EXTRA_MARK + json.dumps(extras, sort_keys=True, ensure_ascii=True))
+        record = _common.record_line(_common.record_extras(conn, _from_commands(conn["name"], dict(cmds)), index))
+        if record:
+            lines.append(record)
         for cmd, value in cmds:
             if "\n" in value or "\r" in value:
                 field = COMMAND_FIELDS.get(cmd, (cmd,))
@@ -186,10 +176,7 @@ def parse_accounts(text):
     for raw in (text or "").splitlines():
         line = raw.strip()
         if line.startswith(EXTRA_MARK.strip()) and current is not None:
-            try:
-                current[2].update(json.loads(line[len(EXTRA_MARK.strip()):].strip()))
-            except ValueError:
-                raise _common.FormatError("account %s: unreadable '# mailops:' comment" % current[0]) from None
+            current[2].update(_common.read_record(line, "account %s" % current[0]))
             continue
         if not line or line.startswith("#"):
             continue
@@ -219,12 +206,7 @@ def parse(text, options=None):
     for name, cmds, extras in accounts:
         if "host" not in cmds:
             continue
-        merged = dict(_from_commands(name, cmds))
-        for key, value in extras.items():
-            path = _common.key_path(key)
-            if path is not None:
-                merged[path] = value
-        out.append(_common.canonical(_common.unflatten(list(merged.items()))))
+        out.append(_common.with_extras(_from_commands(name, cmds), extras))
     return out
 
 

@@ -129,3 +129,39 @@ def test_keymap_round_trip_of_mapped_fields(fmt, conn, data):
             assert flat_back.get(path) == flat_want[path], field
     if fmt == "env":
         assert "OTHER_SETTING=1" in text
+
+
+def _exim4_ok(conn):
+    """The documented limits of the exim4 and dma formats: a host name or IPv4 smarthost."""
+    return ":" not in conn["host"]
+
+
+@SETTINGS
+@given(conn=connectors().filter(_exim4_ok))
+def test_exim4_round_trip(conn):
+    files = _formats.render("exim4", [conn], {})
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("exim4", present) == canonical([conn])
+    assert _formats.render("exim4", [conn], present) == files
+
+
+@SETTINGS
+@given(conn=connectors())
+def test_nullmailer_round_trip(conn):
+    text = _formats.render("nullmailer", [conn])
+    assert _formats.parse("nullmailer", text) == canonical([conn])
+    assert _formats.render("nullmailer", [conn], text) == text
+
+
+def _dma_ok(conn):
+    """The documented limits of the dma format: also no '|' in the user name (auth.conf's separator)."""
+    return _exim4_ok(conn) and "|" not in (conn.get("auth") or {}).get("username", "")
+
+
+@SETTINGS
+@given(conn=connectors().filter(_dma_ok))
+def test_dma_round_trip(conn):
+    files = _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("dma", present) == canonical([conn])
+    assert _formats.render("dma", [conn], present, {"path": "/etc/dma"}) == files

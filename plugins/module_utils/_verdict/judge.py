@@ -11,6 +11,7 @@ besides DNS questions through the resolver.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import email.utils
@@ -109,6 +110,10 @@ def transit(sent_bytes, received_bytes, signed_headers=()):
     }
 
 
+async def _no_policy():
+    return {"record": None, "policy": None, "alignment": {"dkim": "r", "spf": "r"}, "error": None}
+
+
 async def _dmarc_policy(client, from_domain):
     record, name, inherited, error = await _dmarc.find(client, from_domain)
     out = {"record": record, "query": name, "inherited_from_organizational_domain": inherited,
@@ -201,11 +206,13 @@ async def judge(client, sent_bytes, received_bytes, authserv_id=None, sent_at=No
     hops, skew = received.chain(msg.get_all("Received") or [], sent_at=sent_at)
     findings = []
     from_domain = address_domain(msg.get("From"))
-    policy = await _dmarc_policy(client, from_domain) if from_domain else {
-        "record": None, "policy": None, "alignment": {"dkim": "r", "spf": "r"}, "error": None}
     tags = signatures.signature_tags(received_bytes)
+    # The DNS questions of DMARC, DKIM and SPF do not depend on each other: ask them at once.
+    policy, keys, spf_result = await asyncio.gather(
+        _dmarc_policy(client, from_domain) if from_domain else _no_policy(),
+        signatures.fetch_keys(client, tags) if signatures.HAS_DKIMPY else _no_policy(),
+        _spf_verdict(client, hops, msg, authserv_id))
     if signatures.HAS_DKIMPY:
-        keys = await signatures.fetch_keys(client, tags)
         dkim_results = signatures.verify_all(received_bytes, keys, from_domain, policy["alignment"]["dkim"])
     else:
         dkim_results = [{"domain": t.get("d"), "selector": t.get("s"), "result": "neutral", "aligned": None,
@@ -214,7 +221,6 @@ async def judge(client, sent_bytes, received_bytes, authserv_id=None, sent_at=No
                         for t in tags]
         findings.append(finding("dkim", WARNING, "DKIM signatures were not verified: install dkimpy where the task "
                                 "runs (python -m pip install dkimpy)."))
-    spf_result = await _spf_verdict(client, hops, msg, authserv_id)
     spf_result["aligned"] = signatures.aligned(spf_result.get("domain"), from_domain, policy["alignment"]["spf"])
     dkim_aligned_pass = any(r["result"] == "pass" and r["aligned"] for r in dkim_results)
     spf_aligned_pass = spf_result["result"] == "pass" and spf_result["aligned"]

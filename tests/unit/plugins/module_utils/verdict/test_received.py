@@ -56,11 +56,11 @@ def test_real_world_received_headers(value, expected):
 
 def test_timestamps_keep_their_offset():
     hop = received.parse_received(GMAIL)
-    assert hop["timestamp"] == datetime.datetime(2025, 6, 3, 10, 0, tzinfo=datetime.timezone.utc)
+    assert hop["timestamp"] == datetime.datetime(2025, 6, 3, 10, 0, tzinfo=datetime.UTC)
 
 
 def test_chain_is_oldest_first_with_delays():
-    sent = datetime.datetime(2025, 6, 3, 10, 0, 0, tzinfo=datetime.timezone.utc)
+    sent = datetime.datetime(2025, 6, 3, 10, 0, 0, tzinfo=datetime.UTC)
     hops, skew = received.chain([LMTP, POSTFIX_MX, POSTFIX_RELAY], sent_at=sent)
     assert [h["by"] for h in hops] == ["relay.example.org", "mx.example.net", "imap.example.net"]
     assert [h["delay_seconds"] for h in hops] == [1.0, 2.0, 1.0]

@@ -86,10 +86,15 @@ def supervise(child, path, seconds=15):
                 child.wait(seconds)
             except subprocess.TimeoutExpired:
                 child.kill()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        discard(path)
+
+
+def discard(path):
+    """Remove the state file if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def add_control_arguments(parser, ready="listening"):

@@ -26,7 +26,9 @@ def test_schema_data_is_the_json_schema():
 
 
 def test_secret_paths_come_from_the_schema():
-    assert _model.SECRET_PATHS == (("auth", "password"),)
+    assert _model.SECRET_PATHS == (("auth", "password"), ("test", "mailbox", "password"),
+                                   ("test", "bounce_mailbox", "password"))
+    assert _model.is_secret_path((0, "test", "mailbox", "password"))
     assert _model.is_secret_path((0, "auth", "password"))
     assert not _model.is_secret_path((0, "auth", "username"))
 

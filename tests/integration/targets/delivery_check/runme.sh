@@ -50,6 +50,10 @@ ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "
     exit 1
 }
 
+# The same check as a step of the connector role.
+ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "@$STATE/vars.json" \
+    -e "@$STATE/secrets.json" role.yml "$@"
+
 # Cleanup deleted every probe and bounce, and nothing else.
 mailbox mailbox list > "$STATE/mailbox.json"
 mailbox bounce_mailbox list > "$STATE/bounce_mailbox.json"

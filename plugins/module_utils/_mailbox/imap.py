@@ -207,8 +207,12 @@ class Session:
         return self.search("HEADER", PROBE_HEADER, '""')
 
     def text_uids(self, needle):
-        """UIDs of messages whose body contains needle (bounces quote the probe's header in their body)."""
-        return self.search("BODY", quote(needle))
+        """UIDs of messages whose text contains needle (bounces quote the probe's header in their body).
+
+        TEXT, not BODY: a DSN returns the probe as a message/rfc822 part, and Dovecot counts that
+        part's header lines as headers, which BODY does not search.
+        """
+        return self.search("TEXT", quote(needle))
 
     def fetch_headers(self, uids, field=PROBE_HEADER):
         """{uid: header value} of one header field for each uid."""

@@ -130,12 +130,19 @@ def _iso(value):
     return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
+# Received dates have whole seconds, and a relay dates its header when the transaction starts,
+# before it accepts the message (sent_at): a hop up to SLACK seconds "before" the previous time
+# is ordinary, not clock skew (its delay is 0).
+SLACK = 2.0
+
+
 def chain(received_values, sent_at=None):
     """Hops oldest first (Received headers are prepended, so the header order is reversed).
 
     Each hop: from, from_ip, by, with, id, tls, local, timestamp (ISO), delay_seconds, skew.
     delay_seconds is the time since the previous hop (the first hop: since sent_at); a hop whose
-    time is earlier than the previous one is flagged skew and gets no delay (never a negative one).
+    time is more than SLACK earlier than the previous one is flagged skew and gets no delay (never a
+    negative one).
     Returns (hops, clock_skew).
     """
     parsed = [parse_received(v) for v in reversed(list(received_values or []))]
@@ -148,11 +155,11 @@ def chain(received_values, sent_at=None):
         hop_skew = False
         if stamp is not None and previous is not None:
             seconds = (stamp - previous).total_seconds()
-            if seconds < 0:
+            if seconds < -SLACK:
                 hop_skew = True
                 skew = True
             else:
-                delay = seconds
+                delay = max(0.0, seconds)
         if stamp is not None:
             previous = stamp
         entry = dict(hop, timestamp=_iso(stamp), delay_seconds=delay, skew=hop_skew)

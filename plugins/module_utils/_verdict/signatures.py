@@ -30,8 +30,10 @@ MIN_KEY_BITS = 1024
 
 
 class _Collect(logging.Handler):
+    """dkimpy's errors (a key it cannot use, a DNS failure); its debug lines quote the signature's tags."""
+
     def __init__(self):
-        super().__init__(logging.DEBUG)
+        super().__init__(logging.WARNING)
         self.messages = []
 
     def emit(self, record):

@@ -122,6 +122,16 @@ def test_key_in_dns_is_not_the_signing_key(keys):
     assert out["auth"]["dmarc"]["result"] == "fail"
 
 
+def test_wrong_key_is_fail_whatever_the_signing_domain_is_called(keys):
+    # dkimpy's debug lines quote d=; a domain with "key" in its name must not turn fail into permerror.
+    pem, _public = keys["good"]
+    _pem, other_public = keys["other"]
+    out = verdict(arrived(sign(SENT, pem, domain="badkey.example.org")),
+                  records(other_public, domain="badkey.example.org"))
+    (sig,) = out["auth"]["dkim"]
+    assert sig["result"] == "fail" and "not the signing key" in sig["reason"]
+
+
 def test_signature_of_another_domain_does_not_align(keys):
     pem, public = keys["good"]
     signed = sign(SENT, pem, domain="esp.example.com")

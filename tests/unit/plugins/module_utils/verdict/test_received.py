@@ -69,6 +69,15 @@ def test_chain_is_oldest_first_with_delays():
     assert received.tls_after_relay(hops) is True
 
 
+def test_relay_dated_before_its_acceptance_is_not_skew():
+    # The relay's header carries whole seconds from the start of the transaction; the module
+    # notes acceptance with a fraction after DATA.
+    accepted = datetime.datetime(2025, 6, 3, 10, 0, 1, 700000, tzinfo=datetime.UTC)
+    hops, skew = received.chain([LMTP, POSTFIX_MX, POSTFIX_RELAY], sent_at=accepted)
+    assert skew is False
+    assert hops[0]["delay_seconds"] == 0.0
+
+
 def test_clock_skew_is_flagged_never_a_negative_delay():
     late_relay = POSTFIX_RELAY.replace("10:00:01", "10:00:09")
     hops, skew = received.chain([LMTP, POSTFIX_MX, late_relay])

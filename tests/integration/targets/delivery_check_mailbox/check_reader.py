@@ -63,8 +63,8 @@ FOREIGN = [
 def append(user, password, folder, data):
     conn = imaplib.IMAP4_SSL("127.0.0.1", STATE["imaps_port"], ssl_context=CTX)
     conn.login(user, password)
-    typ, _ = conn.append(imap.quote(folder), None, None, data)
-    assert typ == "OK", (folder, typ)
+    typ, answer = conn.append(imap.quote(folder), None, None, data)
+    assert typ == "OK", (folder, typ, answer)
     conn.logout()
 
 
@@ -163,8 +163,9 @@ append("postmaster", "B0unce-pw", "INBOX", bounce(STALE, NOW - 60))
 append("postmaster", "B0unce-pw", "INBOX", FOREIGN[0])
 asyncio.run(main())
 after = contents("probe", "Imap-S3cret")
-check(after == {"INBOX": ["Subject: Field trip", "Subject: about X-Mailops-Probe"],
-               STATE["junk_folder"]: ["Subject: Field trip"]},
+EXPECTED = {"INBOX": ["Subject: Field trip", "Subject: about X-Mailops-Probe"],
+            STATE["junk_folder"]: ["Subject: Field trip"]}
+check(after == EXPECTED,
       "every foreign message is untouched, in INBOX and in Junk: %s" % after)
 check(contents("postmaster", "B0unce-pw")["INBOX"] == ["Subject: Field trip"], "the foreign message in the bounce "
       "mailbox is untouched")

@@ -135,15 +135,15 @@ class Session:
                        "Check that test.mailbox points at an IMAP server.")
         try:
             self.imap.login(cfg["username"], cfg["password"])
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            self.close()
+            self._fail("connection", "the IMAP connection broke during login: %s" % exc,
+                       "Retry; if it persists, check the IMAP server's logs.")
         except imaplib.IMAP4.error as exc:
             self.close()
             self._fail("auth", "IMAP login as %s refused: %s" % (cfg["username"], _text(exc)),
                        "Check test.mailbox.username and test.mailbox.password (an app password where the provider "
                        "requires one).")
-        except (OSError, imaplib.IMAP4.abort) as exc:
-            self.close()
-            self._fail("connection", "the IMAP connection broke during login: %s" % exc,
-                       "Retry; if it persists, check the IMAP server's logs.")
         self.capabilities = set(c.upper() for c in self.imap.capabilities)
         try:
             typ, data = self.imap.capability()

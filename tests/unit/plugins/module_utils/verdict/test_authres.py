@@ -26,8 +26,8 @@ def test_parse_keeps_methods_properties_and_comments():
 def test_several_methods_version_and_reason():
     parsed = authres.parse('mx.example.net 1; spf=fail reason="not permitted" smtp.mailfrom=a@example.org; '
                            'dkim=none; dmarc=fail header.from=example.org')
-    assert [(r["method"], r["result"]) for r in parsed["results"]] == [("spf", "fail"), ("dkim", "none"),
-                                                                         ("dmarc", "fail")]
+    methods = [(r["method"], r["result"]) for r in parsed["results"]]
+    assert methods == [("spf", "fail"), ("dkim", "none"), ("dmarc", "fail")]
     assert parsed["results"][0]["reason"] == "not permitted"
 
 

@@ -15,7 +15,7 @@ Subject: Undelivered Mail Returned to Sender
 To: noreply@example.org
 MIME-Version: 1.0
 Content-Type: multipart/report; report-type=delivery-status;
-	boundary="4XyZ.1748944800/relay.example.org"
+    boundary="4XyZ.1748944800/relay.example.org"
 
 --4XyZ.1748944800/relay.example.org
 Content-Description: Notification

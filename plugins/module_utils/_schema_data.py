@@ -323,6 +323,7 @@ CONNECTOR_SCHEMA = {
                         'IMAP mailbox where the test messages arrive (it receives one of test.to), read '
                         'by mailops.smtp.delivery_check.'
                     ),
+                    'x-check-only': True,
                     'type': 'object',
                     'additionalProperties': False,
                     'required': ['host', 'username', 'password'],
@@ -435,6 +436,7 @@ CONNECTOR_SCHEMA = {
                         "IMAP mailbox of the envelope sender (the test sender's address), where bounces "
                         '(DSNs) of test messages arrive, read by mailops.smtp.delivery_check.'
                     ),
+                    'x-check-only': True,
                     'type': 'object',
                     'additionalProperties': False,
                     'required': ['host', 'username', 'password'],

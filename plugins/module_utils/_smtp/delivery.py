@@ -304,7 +304,10 @@ async def check_connector(run, conn, plan_entry):
     waits = {"probe": run.watcher(test["mailbox"], PROBES).expect(token)}
     if test.get("bounce_mailbox"):
         waits["bounce"] = run.watcher(test["bounce_mailbox"], BOUNCES).expect(token)
-    arrival, kind = await _first(waits)
+    arrival, kind, unread = await _first(waits)
+    if "bounce" in unread and kind != "bounce":
+        res["warnings"].append("The bounce mailbox could not be read (%s), so a bounce would not have been seen: %s"
+                               % (unread["bounce"]["error"]["message"], unread["bounce"]["error"]["hint"]))
     for watcher in run.watchers.values():
         watcher.forget(token)
     res["verified_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -345,16 +348,25 @@ async def check_connector(run, conn, plan_entry):
 
 
 async def _first(waits):
-    """(arrival, name) of the first wait that produced something, or (None, None) when all ran out."""
+    """(arrival, name, unread) of the first wait that found something; (None, None, unread) when all ran out.
+
+    A mailbox that cannot be read ends the wait when it is the probe's (nothing can be said); an
+    unreadable bounce mailbox only goes into unread, while the probe may still arrive.
+    """
     pending = dict((future, name) for name, future in waits.items())
+    unread = {}
     while pending:
         done, _rest = await asyncio.wait(list(pending), return_when=asyncio.FIRST_COMPLETED)
         for future in done:
             name = pending.pop(future)
             value = future.result()
-            if value is not None:
-                return value, name
-    return None, None
+            if value is None:
+                continue
+            if value.get("error") and name != "probe":
+                unread[name] = value
+                continue
+            return value, name, unread
+    return None, None, unread
 
 
 async def run_all(run, connectors, plans):

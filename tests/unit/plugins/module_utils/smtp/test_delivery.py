@@ -78,3 +78,29 @@ def test_check_mode_reports_the_last_verified_result():
     assert out["sent"] is False and out["changed"] is False and out["reason"] == "unchanged"
     fresh = delivery.from_last(delivery.base({"name": "new"}, {"would_send": True, "reason": "never"}), None, True)
     assert fresh["status"] == "not_checked" and fresh["changed"] is True
+
+
+def _waits(loop, probe=None, bounce=None, probe_first=True):
+    futures = {"probe": loop.create_future(), "bounce": loop.create_future()}
+    order = [("probe", probe), ("bounce", bounce)] if probe_first else [("bounce", bounce), ("probe", probe)]
+    for delay, (name, value) in enumerate(order):
+        loop.call_later(0.01 * (delay + 1), futures[name].set_result, value)
+    return futures
+
+
+def test_an_unreadable_bounce_mailbox_does_not_hide_the_probe():
+    import asyncio
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        broken = {"error": {"category": "auth", "message": "login refused", "hint": "check the password"}}
+        arrived = {"folder": "INBOX"}
+        first = await delivery._first(_waits(loop, probe=arrived, bounce=broken, probe_first=False))
+        lost = await delivery._first(_waits(loop, probe=None, bounce=broken))
+        unreadable = await delivery._first(_waits(loop, probe=broken, bounce=None))
+        return first, lost, unreadable
+
+    first, lost, unreadable = asyncio.run(scenario())
+    assert first[0] == {"folder": "INBOX"} and first[1] == "probe" and "bounce" in first[2]
+    assert lost[0] is None and "bounce" in lost[2]
+    assert unreadable[1] == "probe" and unreadable[0]["error"]["category"] == "auth"

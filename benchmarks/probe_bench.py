@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 
+from _playbook import timed_playbook
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = os.path.join(ROOT, "tests", "servers", "smtp_server.py")
 PASSWORD = "bench-Pw-0451"
@@ -141,15 +143,7 @@ def run_task(conns, ansible_playbook, concurrency):
                 "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                 "    - mailops.smtp.probe:\n        connectors: \"{{ bench_connectors }}\"\n"
                 "        concurrency: %d\n        retries: 0\n        ehlo_name: bench.example.org\n" % concurrency)
-        cmd = [ansible_playbook, "-i", "localhost,", "-c", "local",
-               "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "@" + vars_file, playbook]
-        start = time.monotonic()
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        elapsed = time.monotonic() - start
-        if proc.returncode != 0:
-            print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
-            raise SystemExit("the probe task failed")
-        return elapsed
+        return timed_playbook(ansible_playbook, playbook, vars_file, "probe")
 
 
 def measure(args, greeting_delay, with_task):

@@ -211,6 +211,8 @@ def _rows(schema, prefix=""):
         default = "required" if key in req else ("`%s`" % json.dumps(prop["default"]) if "default" in prop else "")
         if prop.get("x-default-from") == "security":
             default = "25, or 465 with `tls`"
+        elif "x-default-text" in prop:
+            default = prop["x-default-text"]
         desc = prop.get("description", "").replace("|", "\\|")
         if prop.get("x-secret"):
             desc = "**secret.** " + desc

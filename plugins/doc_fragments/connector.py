@@ -223,6 +223,134 @@ options:
             - Which senders purpose the test sends as.
             type: str
             default: default
+          mailbox:
+            description:
+            - IMAP mailbox where the test messages arrive (it receives one of test.to), read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox, when it is not the login name (an alias).
+                  Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search besides INBOX and the folder the server marks \Junk (RFC 6154 SPECIAL-USE),
+                  for example where a rule files test messages.
+                type: list
+                elements: str
+              authserv_id:
+                description:
+                - The authserv-id of the receiving system (the first word of its Authentication-Results
+                  headers, usually its host name). Only Authentication-Results headers carrying it are
+                  trusted; all others are reported as ignored.
+                type: str
+          bounce_mailbox:
+            description:
+            - IMAP mailbox of the envelope sender (the test sender's address), where bounces (DSNs) of
+              test messages arrive, read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox (the envelope sender of test messages),
+                  when it is not the login name. Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search for bounces besides INBOX and the folder the server marks \Junk.
+                type: list
+                elements: str
       port_mismatch_ok:
         description:
         - Accept a port that usually speaks the other TLS mode (465 with starttls, 25 or 587 with tls)
@@ -472,6 +600,134 @@ options:
             - Which senders purpose the test sends as.
             type: str
             default: default
+          mailbox:
+            description:
+            - IMAP mailbox where the test messages arrive (it receives one of test.to), read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox, when it is not the login name (an alias).
+                  Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search besides INBOX and the folder the server marks \Junk (RFC 6154 SPECIAL-USE),
+                  for example where a rule files test messages.
+                type: list
+                elements: str
+              authserv_id:
+                description:
+                - The authserv-id of the receiving system (the first word of its Authentication-Results
+                  headers, usually its host name). Only Authentication-Results headers carrying it are
+                  trusted; all others are reported as ignored.
+                type: str
+          bounce_mailbox:
+            description:
+            - IMAP mailbox of the envelope sender (the test sender's address), where bounces (DSNs) of
+              test messages arrive, read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox (the envelope sender of test messages),
+                  when it is not the login name. Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search for bounces besides INBOX and the folder the server marks \Junk.
+                type: list
+                elements: str
       port_mismatch_ok:
         description:
         - Accept a port that usually speaks the other TLS mode (465 with starttls, 25 or 587 with tls)
@@ -721,6 +977,134 @@ options:
             - Which senders purpose the test sends as.
             type: str
             default: default
+          mailbox:
+            description:
+            - IMAP mailbox where the test messages arrive (it receives one of test.to), read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox, when it is not the login name (an alias).
+                  Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search besides INBOX and the folder the server marks \Junk (RFC 6154 SPECIAL-USE),
+                  for example where a rule files test messages.
+                type: list
+                elements: str
+              authserv_id:
+                description:
+                - The authserv-id of the receiving system (the first word of its Authentication-Results
+                  headers, usually its host name). Only Authentication-Results headers carrying it are
+                  trusted; all others are reported as ignored.
+                type: str
+          bounce_mailbox:
+            description:
+            - IMAP mailbox of the envelope sender (the test sender's address), where bounces (DSNs) of
+              test messages arrive, read by mailops.smtp.delivery_check.
+            type: dict
+            suboptions:
+              host:
+                description:
+                - 'IMAP server of the mailbox: a DNS name or an IP address literal.'
+                type: str
+                required: true
+              port:
+                description:
+                - TCP port. Default 993 for imaps, 143 for starttls.
+                type: int
+              security:
+                description:
+                - 'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls (STARTTLS
+                  on port 143, required). There is no clear-text choice: the login would travel readable.'
+                type: str
+                choices:
+                - imaps
+                - starttls
+                default: imaps
+              username:
+                description:
+                - IMAP login name.
+                type: str
+                required: true
+              password:
+                description:
+                - 'IMAP password or app password. Secret: never printed.'
+                - 'This value is secret: it is never printed, only reported as changed or unchanged.'
+                type: str
+                required: true
+              address:
+                description:
+                - 'The address whose mail arrives in this mailbox (the envelope sender of test messages),
+                  when it is not the login name. Default: username, when it is an address.'
+                type: str
+              tls:
+                description:
+                - Certificate verification for the IMAP server.
+                type: dict
+                suboptions:
+                  verify:
+                    description:
+                    - Verify the IMAP server certificate chain and name. Turning it off must be explicit
+                      and is always reported as a warning.
+                    type: bool
+                    default: true
+                  ca_file:
+                    description:
+                    - Absolute path of a PEM bundle of CA certificates to trust instead of the system
+                      store.
+                    type: str
+              folders:
+                description:
+                - Folders to search for bounces besides INBOX and the folder the server marks \Junk.
+                type: list
+                elements: str
       port_mismatch_ok:
         description:
         - Accept a port that usually speaks the other TLS mode (465 with starttls, 25 or 587 with tls)

@@ -41,6 +41,19 @@ def _walk_secret_paths(schema, prefix):
 SECRET_PATHS = tuple(_walk_secret_paths(CONNECTOR_SCHEMA, ()))
 """Paths (tuples of keys) of every field marked x-secret in the schema."""
 
+
+def _walk_marked(schema, prefix, mark):
+    for key, prop in schema.get("properties", {}).items():
+        path = prefix + (key,)
+        if prop.get(mark):
+            yield path
+        elif prop.get("type") == "object":
+            yield from _walk_marked(prop, path, mark)
+
+
+CHECK_ONLY_PATHS = tuple(_walk_marked(CONNECTOR_SCHEMA, (), "x-check-only"))
+"""Paths of fields only the checks use (the test mailboxes): never written to hosts, never read back."""
+
 FIELDS = tuple(CONNECTOR_SCHEMA["properties"])
 """Top-level field names in schema order."""
 
@@ -131,6 +144,29 @@ def _set(value, path, new):
     for key in path[:-1]:
         value = value[key]
     value[path[-1]] = new
+
+
+def host_view(connector):
+    """The connector without the fields only the checks use (CHECK_ONLY_PATHS): what a host holds.
+
+    The test mailboxes (and their passwords) are settings of delivery_check on the controller;
+    a host's configuration has no use for them, so formats never write them and audits do not
+    expect them there.
+    """
+    if not isinstance(connector, dict):
+        return connector
+    out = dict(connector)
+    for path in CHECK_ONLY_PATHS:
+        node = out
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node = None
+                break
+            node[key] = dict(node[key])
+            node = node[key]
+        if node is not None:
+            node.pop(path[-1], None)
+    return out
 
 
 def redact(connector, marker=REDACTED):

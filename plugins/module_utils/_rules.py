@@ -63,6 +63,11 @@ RULES = {
     "SMTP121": (WARNING, "Weaker behaviour of the format accepted"),
     "SMTP122": (WARNING, "Format enforces more than declared"),
     "SMTP123": (ERROR, "Format cannot hold the connectors"),
+    "SMTP124": (ERROR, "Test mailbox does not receive any test recipient"),
+    "SMTP125": (WARNING, "Bounce mailbox is not the test sender's"),
+    "SMTP126": (ERROR, "IMAP port and security mode do not match"),
+    "SMTP127": (WARNING, "Mailbox certificate verification disabled"),
+    "SMTP128": (WARNING, "No authserv_id: the receiver's verdict is not read"),
 }
 
 # Rules of the capability matrix: (effect of the lack, accepted) -> rule id.
@@ -74,6 +79,9 @@ _CAPABILITY_RULES = {
     (Lacks.REFUSED, False): "SMTP123",
     (Lacks.REFUSED, True): "SMTP123",
 }
+
+IMAPS_PORTS = frozenset([993])
+IMAP_STARTTLS_PORTS = frozenset([143])
 
 # RFC 5322 atext plus any non-ASCII character (RFC 6532, internationalized addresses).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
@@ -421,10 +429,73 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
                 add("SMTP110", ["test", "to", i], "test.to[%d] must be a bare address without display name or angle "
                     "brackets, like mail-tests@example.org (got %s)." % (i, _show(rcpt)))
 
+    mailbox_rules(conn, add)
+
     webhook = conn.get("webhook_url")
     if isinstance(webhook, str) and webhook.lower().startswith("http://"):
         add("SMTP115", ["webhook_url"], "webhook_url uses http: events (and any token in the URL) travel unencrypted. Use https.")
     return found
+
+
+def _mailbox_address(mailbox):
+    """The address a mailbox receives: address, else the username when it is an address."""
+    for key in ("address", "username"):
+        value = mailbox.get(key)
+        if isinstance(value, str) and "@" in value:
+            try:
+                _name, local, domain = parse_mailbox(value)
+            except ValueError:
+                return None
+            return ("%s@%s" % (local, domain)).lower()
+        if key == "address" and value is not None:
+            return None
+    return None
+
+
+def mailbox_rules(conn, add):
+    """Rules for test.mailbox and test.bounce_mailbox (delivery_check); returns nothing, reports through add."""
+    test = _obj(conn.get("test"))
+    recipients = [r.lower() for r in test.get("to") or [] if isinstance(r, str)]
+    for key in ("mailbox", "bounce_mailbox"):
+        mailbox = test.get(key)
+        if not isinstance(mailbox, dict):
+            continue
+        security = mailbox.get("security", "imaps")
+        port = mailbox.get("port")
+        if isinstance(port, int) and not isinstance(port, bool) and (
+                (security == "imaps" and port in IMAP_STARTTLS_PORTS) or (security == "starttls" and port in IMAPS_PORTS)):
+            add("SMTP126", ["test", key, "port"], "test.%s.port %d does not speak %s: port 993 is IMAPS (implicit TLS), "
+                "143 is IMAP with STARTTLS. Use security: %s, or the other port." % (
+                    key, port, security, "starttls" if port == 143 else "imaps"))
+        if _obj(mailbox.get("tls")).get("verify") is False:
+            add("SMTP127", ["test", key, "tls", "verify"], "test.%s.tls.verify is false: any certificate is accepted, so "
+                "a man in the middle can read the mailbox password. Prefer tls.ca_file for a private CA." % key)
+    mailbox = test.get("mailbox")
+    if isinstance(mailbox, dict):
+        address = _mailbox_address(mailbox)
+        if address and recipients and address not in recipients:
+            add("SMTP124", ["test", "mailbox"], "test.mailbox receives %s, which is not among test.to (%s): the probe "
+                "would never arrive there. Add it to test.to, or set test.mailbox.address to the test recipient this "
+                "mailbox receives (an alias)." % (address, ", ".join(recipients)))
+        if not mailbox.get("authserv_id"):
+            add("SMTP128", ["test", "mailbox"], "test.mailbox has no authserv_id: the receiving system's own "
+                "Authentication-Results cannot be told from forged ones, so none is read. Set it to the first word of "
+                "the receiver's Authentication-Results header (usually its host name).")
+    bounce = test.get("bounce_mailbox")
+    senders = _obj(conn.get("senders"))
+    sender = senders.get(test.get("sender", "default"))
+    if isinstance(bounce, dict) and isinstance(sender, str):
+        address = _mailbox_address(bounce)
+        try:
+            _name, local, domain = parse_mailbox(sender)
+        except ValueError:
+            return
+        envelope = ("%s@%s" % (local, domain)).lower()
+        if address and address != envelope:
+            add("SMTP125", ["test", "bounce_mailbox"], "test.bounce_mailbox receives %s, but bounces go to the envelope "
+                "sender %s (senders.%s): bounces of the probe would not be seen. Point it at that mailbox, or set "
+                "test.bounce_mailbox.address if it receives that address." % (
+                    address, envelope, test.get("sender", "default")))
 
 
 def list_rules(connectors):

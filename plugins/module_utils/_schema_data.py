@@ -318,6 +318,221 @@ CONNECTOR_SCHEMA = {
                     'pattern': '^[a-z][a-z0-9_]{0,31}$',
                     'default': 'default',
                 },
+                'mailbox': {
+                    'description': (
+                        'IMAP mailbox where the test messages arrive (it receives one of test.to), read '
+                        'by mailops.smtp.delivery_check.'
+                    ),
+                    'x-check-only': True,
+                    'type': 'object',
+                    'additionalProperties': False,
+                    'required': ['host', 'username', 'password'],
+                    'properties': {
+                        'host': {
+                            'description': 'IMAP server of the mailbox: a DNS name or an IP address literal.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 253,
+                            'pattern': (
+                                '^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A'
+                                '-Za-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?|[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]'
+                                '*:[0-9A-Fa-f:.]*)$'
+                            ),
+                        },
+                        'port': {
+                            'description': 'TCP port. Default 993 for imaps, 143 for starttls.',
+                            'type': 'integer',
+                            'minimum': 1,
+                            'maximum': 65535,
+                            'x-default-text': '993, or 143 with `starttls`',
+                        },
+                        'security': {
+                            'description': (
+                                'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls '
+                                '(STARTTLS on port 143, required). There is no clear-text choice: the login '
+                                'would travel readable.'
+                            ),
+                            'type': 'string',
+                            'enum': ['imaps', 'starttls'],
+                            'default': 'imaps',
+                        },
+                        'username': {
+                            'description': 'IMAP login name.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 320,
+                        },
+                        'password': {
+                            'description': 'IMAP password or app password. Secret: never printed.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 4096,
+                            'x-secret': True,
+                        },
+                        'address': {
+                            'description': (
+                                'The address whose mail arrives in this mailbox, when it is not the login name '
+                                '(an alias). Default: username, when it is an address.'
+                            ),
+                            'type': 'string',
+                            'minLength': 3,
+                            'maxLength': 320,
+                        },
+                        'tls': {
+                            'description': 'Certificate verification for the IMAP server.',
+                            'type': 'object',
+                            'additionalProperties': False,
+                            'properties': {
+                                'verify': {
+                                    'description': (
+                                        'Verify the IMAP server certificate chain and name. Turning it off must be '
+                                        'explicit and is always reported as a warning.'
+                                    ),
+                                    'type': 'boolean',
+                                    'default': True,
+                                },
+                                'ca_file': {
+                                    'description': (
+                                        'Absolute path of a PEM bundle of CA certificates to trust instead of the system '
+                                        'store.'
+                                    ),
+                                    'type': 'string',
+                                    'pattern': '^/[^\\x00\\r\\n]*$',
+                                    'maxLength': 4096,
+                                },
+                            },
+                        },
+                        'folders': {
+                            'description': (
+                                'Folders to search besides INBOX and the folder the server marks \\Junk (RFC 6154 '
+                                'SPECIAL-USE), for example where a rule files test messages.'
+                            ),
+                            'type': 'array',
+                            'maxItems': 20,
+                            'uniqueItems': True,
+                            'items': {
+                                'type': 'string',
+                                'minLength': 1,
+                                'maxLength': 255,
+                                'pattern': '^[^\\x00-\\x1f\\x7f]+$',
+                            },
+                        },
+                        'authserv_id': {
+                            'description': (
+                                'The authserv-id of the receiving system (the first word of its '
+                                'Authentication-Results headers, usually its host name). Only '
+                                'Authentication-Results headers carrying it are trusted; all others are reported '
+                                'as ignored.'
+                            ),
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 253,
+                            'pattern': '^[^\\s;()"\\\\]+$',
+                        },
+                    },
+                },
+                'bounce_mailbox': {
+                    'description': (
+                        "IMAP mailbox of the envelope sender (the test sender's address), where bounces "
+                        '(DSNs) of test messages arrive, read by mailops.smtp.delivery_check.'
+                    ),
+                    'x-check-only': True,
+                    'type': 'object',
+                    'additionalProperties': False,
+                    'required': ['host', 'username', 'password'],
+                    'properties': {
+                        'host': {
+                            'description': 'IMAP server of the mailbox: a DNS name or an IP address literal.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 253,
+                            'pattern': (
+                                '^(?:(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9_](?:[A'
+                                '-Za-z0-9_-]{0,61}[A-Za-z0-9])?))*\\.?|[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]'
+                                '*:[0-9A-Fa-f:.]*)$'
+                            ),
+                        },
+                        'port': {
+                            'description': 'TCP port. Default 993 for imaps, 143 for starttls.',
+                            'type': 'integer',
+                            'minimum': 1,
+                            'maximum': 65535,
+                            'x-default-text': '993, or 143 with `starttls`',
+                        },
+                        'security': {
+                            'description': (
+                                'How the IMAP link is encrypted: imaps (implicit TLS, port 993) or starttls '
+                                '(STARTTLS on port 143, required). There is no clear-text choice: the login '
+                                'would travel readable.'
+                            ),
+                            'type': 'string',
+                            'enum': ['imaps', 'starttls'],
+                            'default': 'imaps',
+                        },
+                        'username': {
+                            'description': 'IMAP login name.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 320,
+                        },
+                        'password': {
+                            'description': 'IMAP password or app password. Secret: never printed.',
+                            'type': 'string',
+                            'minLength': 1,
+                            'maxLength': 4096,
+                            'x-secret': True,
+                        },
+                        'address': {
+                            'description': (
+                                'The address whose mail arrives in this mailbox (the envelope sender of test '
+                                'messages), when it is not the login name. Default: username, when it is an '
+                                'address.'
+                            ),
+                            'type': 'string',
+                            'minLength': 3,
+                            'maxLength': 320,
+                        },
+                        'tls': {
+                            'description': 'Certificate verification for the IMAP server.',
+                            'type': 'object',
+                            'additionalProperties': False,
+                            'properties': {
+                                'verify': {
+                                    'description': (
+                                        'Verify the IMAP server certificate chain and name. Turning it off must be '
+                                        'explicit and is always reported as a warning.'
+                                    ),
+                                    'type': 'boolean',
+                                    'default': True,
+                                },
+                                'ca_file': {
+                                    'description': (
+                                        'Absolute path of a PEM bundle of CA certificates to trust instead of the system '
+                                        'store.'
+                                    ),
+                                    'type': 'string',
+                                    'pattern': '^/[^\\x00\\r\\n]*$',
+                                    'maxLength': 4096,
+                                },
+                            },
+                        },
+                        'folders': {
+                            'description': (
+                                'Folders to search for bounces besides INBOX and the folder the server marks '
+                                '\\Junk.'
+                            ),
+                            'type': 'array',
+                            'maxItems': 20,
+                            'uniqueItems': True,
+                            'items': {
+                                'type': 'string',
+                                'minLength': 1,
+                                'maxLength': 255,
+                                'pattern': '^[^\\x00-\\x1f\\x7f]+$',
+                            },
+                        },
+                    },
+                },
             },
         },
         'port_mismatch_ok': {

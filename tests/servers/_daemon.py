@@ -57,3 +57,63 @@ def start_detached(script, argv, path, log_path, seconds):
         return 1
     print(json.dumps(state))
     return 0
+
+
+def publish(path, state):
+    """Write the state file atomically: its existence means "ready"."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=2)
+    os.replace(tmp, path)
+
+
+def supervise(child, path, seconds=15):
+    """Wait until SIGTERM/SIGINT or until `child` exits; then stop it and remove the state file."""
+    stopping = []
+
+    def stop_handler(_signum, _frame):
+        stopping.append(True)
+
+    signal.signal(signal.SIGTERM, stop_handler)
+    signal.signal(signal.SIGINT, stop_handler)
+    try:
+        while not stopping and child.poll() is None:
+            time.sleep(0.2)
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(seconds)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        discard(path)
+
+
+def discard(path):
+    """Remove the state file if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def add_control_arguments(parser, ready="listening"):
+    parser.add_argument("--background", action="store_true", help="detach, return once %s" % ready)
+    parser.add_argument("--wait", type=float, metavar="SECONDS", help="do not start: wait for the state file")
+    parser.add_argument("--stop", action="store_true", help="do not start: SIGTERM the running server")
+
+
+def control(args, script, argv, path, log_path, seconds):
+    """Handle --stop, --wait and --background; None means: serve in this process."""
+    if args.stop:
+        stop(path, max(15, seconds // 2))
+        return 0
+    if args.wait is not None:
+        state = wait_for_state(path, args.wait)
+        if not state:
+            return 1
+        print(json.dumps(state))
+        return 0
+    if args.background:
+        return start_detached(script, argv, path, log_path, seconds)
+    return None

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -386,13 +385,6 @@ def serve(args):
         json.dump(cert_names, handle)
     silent_port, _socks = silent_server(args.host)
     child = subprocess.Popen([nsd, "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    stopping = []
-
-    def stop(_signum, _frame):
-        stopping.append(True)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     if not wait_for_dns(args.host, port, "mail.test", time.time() + 30):
         child.terminate()
         log = os.path.join(workdir, "nsd.log")
@@ -407,24 +399,10 @@ def serve(args):
                    "generic": RELAY_GENERIC, "listed": RELAY_LISTED, "good6": RELAY_GOOD6,
                    "listed6": RELAY_LISTED6},
     }
-    tmp = state_path(args.state_dir) + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(state, handle, indent=2)
-    os.replace(tmp, state_path(args.state_dir))
+    _daemon.publish(state_path(args.state_dir), state)
     try:
-        while not stopping and child.poll() is None:
-            time.sleep(0.2)
+        _daemon.supervise(child, state_path(args.state_dir), 10)
     finally:
-        if child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        try:
-            os.unlink(state_path(args.state_dir))
-        except OSError:
-            pass
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
@@ -440,24 +418,14 @@ def main(argv=None):
     parser.add_argument("--bench", type=int, default=0, metavar="N", help="also serve N benchmark domains")
     parser.add_argument("--zone", action="append", default=[], metavar="NAME=FILE",
                         help="also serve this zone file (repeatable), e.g. dane.test=/tmp/dane.test.zone")
-    parser.add_argument("--background", action="store_true", help="detach, return once nsd answers")
-    parser.add_argument("--wait", type=float, metavar="SECONDS", help="do not start: wait for dns.json")
-    parser.add_argument("--stop", action="store_true", help="do not start: SIGTERM the running server")
+    _daemon.add_control_arguments(parser, "nsd answers")
     args = parser.parse_args(argv)
     if not ipaddress.ip_address(args.host).is_loopback:
         parser.error("--host must be a loopback address")
-    if args.stop:
-        _daemon.stop(state_path(args.state_dir))
-        return 0
-    if args.wait is not None:
-        state = _daemon.wait_for_state(state_path(args.state_dir), args.wait)
-        if not state:
-            return 1
-        print(json.dumps(state))
-        return 0
-    if args.background:
-        return _daemon.start_detached(__file__, argv, state_path(args.state_dir),
-                                      os.path.join(args.state_dir, "dns_server.log"), 60)
+    done = _daemon.control(args, __file__, argv, state_path(args.state_dir),
+                           os.path.join(args.state_dir, "dns_server.log"), 60)
+    if done is not None:
+        return done
     return serve(args)
 
 

@@ -2,8 +2,10 @@
 # Start or stop an isolated Postfix instance for tests: its own configuration directory, queue
 # and data directories under BASE, listening on 127.0.0.1:PORT only (never on port 25), logging
 # to BASE/postfix.log. Extra main.cf settings ("name = value") follow PORT and win over the
-# defaults set here.
-#   postfix_instance.sh start BASE PORT [SETTING...]
+# defaults set here. ADDRESS:PORT instead of PORT listens there (an address of a network
+# namespace the instance is started in, see mail_chain.py) and sets inet_interfaces to it.
+# A setting whose name has a slash ("name/type = entry") is a master.cf service instead.
+#   postfix_instance.sh start BASE PORT|ADDRESS:PORT [SETTING...]
 #   postfix_instance.sh stop BASE
 #
 # Nothing is read from /etc/postfix/main.cf: a package installed with debconf "No configuration"
@@ -14,7 +16,10 @@ base=$2
 conf="$base/conf"
 case "$action" in
 start)
-    port=$3
+    case $3 in
+    *:*) address=${3%:*} port=${3##*:} ;;
+    *) address=127.0.0.1 port=$3 ;;
+    esac
     shift 3
     mkdir -p "$base"
     rm -rf "$conf" "$base/queue" "$base/data"
@@ -52,13 +57,19 @@ start)
         "daemon_directory = /usr/lib/postfix/sbin" \
         "meta_directory = /etc/postfix" \
         "compatibility_level = 3.6"
-    if [ "$#" -gt 0 ]; then
-        postconf -c "$conf" -e "$@"
+    if [ "$address" != 127.0.0.1 ]; then
+        postconf -c "$conf" -e "inet_interfaces = $address"
     fi
-    # No chroot (the queue directory is a temp dir), and the only listener is loopback:PORT.
+    for setting in "$@"; do
+        case ${setting%%=*} in
+        */*) postconf -c "$conf" -M "$setting" ;;
+        *) postconf -c "$conf" -e "$setting" ;;
+        esac
+    done
+    # No chroot (the queue directory is a temp dir), and the only listener is ADDRESS:PORT.
     postconf -c "$conf" -F '*/*/chroot = n'
     postconf -c "$conf" -M# smtp/inet
-    postconf -c "$conf" -M "127.0.0.1:$port/inet = 127.0.0.1:$port inet n - n - - smtpd"
+    postconf -c "$conf" -M "$address:$port/inet = $address:$port inet n - n - - smtpd"
     postconf -c "$conf" -M "postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd"
     chown root:root "$base" "$base/queue"
     chown postfix:postfix "$base/data"

@@ -90,6 +90,26 @@ async def _records(client, name):
     return [r for r in look.records if is_dmarc(r)] if look.ok else [], look
 
 
+async def find(client, domain):
+    """The DMARC record that governs domain: (record or None, query name, inherited, error Lookup or None).
+
+    The domain's own _dmarc record, else its organizational domain's (RFC 7489 6.6.3).
+    """
+    domain = domain.rstrip(".").lower()
+    name = "_dmarc." + domain
+    records, look = await _records(client, name)
+    if look.kind == "error":
+        return None, name, False, look
+    if not records and org_domain(domain) != domain:
+        org_name = "_dmarc." + org_domain(domain)
+        records, org_look = await _records(client, org_name)
+        if org_look.kind == "error":
+            return None, org_name, True, org_look
+        if records:
+            return (records[0] if len(records) == 1 else None), org_name, True, None
+    return (records[0] if len(records) == 1 else None), name, False, None
+
+
 async def check(client, domain, min_policy="quarantine"):
     domain = domain.rstrip(".").lower()
     name = "_dmarc." + domain

@@ -55,6 +55,8 @@ def field_type(path):
 def _flat_paths(schema, prefix):
     for key, prop in schema.get("properties", {}).items():
         path = prefix + (key,)
+        if prop.get("x-check-only"):
+            continue
         if prop.get("type") == "object" and "properties" in prop:
             yield from _flat_paths(prop, path)
         else:
@@ -69,7 +71,7 @@ _FLAT_ORDER = dict((p, i) for i, p in enumerate(FLAT_FIELDS))
 
 def canonical(connector):
     """normalize() plus number canonicalisation, so every format compares and renders alike."""
-    norm = _model.normalize(connector)
+    norm = _model.host_view(_model.normalize(connector))
     att = norm.get("attachments")
     if isinstance(att, dict) and isinstance(att.get("max_size_mb"), float) and att["max_size_mb"].is_integer():
         att["max_size_mb"] = int(att["max_size_mb"])

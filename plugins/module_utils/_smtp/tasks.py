@@ -116,14 +116,17 @@ def result_categories(res):
     return cats
 
 
-def failing(results, fail_on):
-    """Results that fail the task under fail_on."""
+def failing(results, fail_on, level="status", categories=result_categories):
+    """Results that fail the task under fail_on.
+
+    level: the result key holding ok/warning/failed; categories(res): the categories a failed result has.
+    """
     fail_on = set(fail_on or [])
     bad = []
     for res in results:
-        if res["status"] == "failed" and ("failed" in fail_on or fail_on & set(result_categories(res))):
+        if res[level] == "failed" and ("failed" in fail_on or fail_on & set(categories(res))):
             bad.append(res)
-        elif res["status"] == "warning" and "warning" in fail_on:
+        elif res[level] == "warning" and "warning" in fail_on:
             bad.append(res)
     return bad
 
@@ -204,18 +207,26 @@ def run_tls_check(module):
     run(module, connectors, worker, "TLS check")
 
 
-def plan_test_sends(module, connectors):
-    """Per connector: purposes, recipients, fingerprint, and whether a message would be sent."""
+def load_memory(module, default_path):
+    """(state file path, fingerprint key, {name: entry}) of the module's state_file; fails the module on errors."""
     from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
 
-    params = module.params
-    path = os.path.expanduser(params["state_file"] or _state.DEFAULT_STATE_FILE)
+    path = os.path.expanduser(module.params["state_file"] or default_path)
     try:
         key = _state.load_key(path)
         with _state.locked(path):
             known = _state.load_state(path)["connectors"]
     except _state.StateError as exc:
         module.fail_json(msg=str(exc))
+    return path, key, known
+
+
+def plan_test_sends(module, connectors):
+    """Per connector: purposes, recipients, fingerprint, and whether a message would be sent."""
+    from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
+
+    params = module.params
+    path, key, known = load_memory(module, _state.DEFAULT_STATE_FILE)
     plans = []
     for index, conn in enumerate(connectors):
         senders = conn.get("senders") or {}

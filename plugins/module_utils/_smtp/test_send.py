@@ -66,8 +66,12 @@ class Throttle:
         self.last = time.monotonic()
 
 
-async def send_connector(connector, plan, options, check_mode):
-    """Run the test for one connector. plan: purposes, recipients, would_send, reason, fingerprint."""
+async def send_connector(connector, plan, options, check_mode, build=build_message):
+    """Run the test for one connector. plan: purposes, recipients, would_send, reason, fingerprint.
+
+    build(connector, purpose, recipients, run_id) -> (EmailMessage, envelope address) makes each message
+    (delivery_check builds tokened probes with it).
+    """
     out = base_result(connector)
     out.update({
         "would_send": plan["would_send"],
@@ -93,7 +97,7 @@ async def send_connector(connector, plan, options, check_mode):
     while True:
         attempt += 1
         error, session = await _session(connector, remaining, plan["recipients"], options, check_mode,
-                                        throttle, run_id, out)
+                                        throttle, run_id, out, build)
         timings = session.timings
         for warning in session.warnings:
             if warning not in out["warnings"]:
@@ -114,14 +118,14 @@ async def send_connector(connector, plan, options, check_mode):
     return out
 
 
-async def _session(connector, purposes, recipients, options, check_mode, throttle, run_id, out):
+async def _session(connector, purposes, recipients, options, check_mode, throttle, run_id, out, build):
     session = Session(connector, options["ehlo_name"], options.get("resolver"))
     error = None
     try:
         await session.open()
         await session.authenticate()
         for purpose in purposes:
-            msg, address = build_message(connector, purpose, recipients, run_id)
+            msg, address = build(connector, purpose, recipients, run_id)
             await throttle.wait()
             await session.mail(address)
             _accepted, refused = await session.rcpt(recipients)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ansible_collections.mailops.smtp.plugins.doc_fragments.connector import ModuleDocFragment
-from ansible_collections.mailops.smtp.plugins.module_utils import _model
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model, _report
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -26,7 +26,9 @@ def test_schema_data_is_the_json_schema():
 
 
 def test_secret_paths_come_from_the_schema():
-    assert _model.SECRET_PATHS == (("auth", "password"),)
+    assert _model.SECRET_PATHS == (("auth", "password"), ("test", "mailbox", "password"),
+                                   ("test", "bounce_mailbox", "password"))
+    assert _model.is_secret_path((0, "test", "mailbox", "password"))
     assert _model.is_secret_path((0, "auth", "password"))
     assert not _model.is_secret_path((0, "auth", "username"))
 
@@ -133,3 +135,21 @@ def test_plain_data_unwraps_subclasses_and_stringifies_the_rest():
     out = _model.plain_data(data)
     assert out == {"k": ["v", [1, 2.5, True, None]], "vault": "decrypted"}
     assert list(out)[0].__class__ is str and out["k"][0].__class__ is str
+
+
+def test_check_only_fields_never_reach_a_host():
+    conn = dict(MINIMAL, auth={"username": "u", "password": "Relay-pw"},
+                test={"to": ["p@example.net"], "mailbox": {"host": "imap.example.net", "username": "p",
+                                                            "password": "Imap-pw"},
+                      "bounce_mailbox": {"host": "imap.example.org", "username": "b", "password": "Bounce-pw"}})
+    assert _model.CHECK_ONLY_PATHS == (("test", "mailbox"), ("test", "bounce_mailbox"))
+    view = _model.host_view(conn)
+    assert view["test"] == {"to": ["p@example.net"]} and view["auth"] == conn["auth"]
+    assert "mailbox" in conn["test"], "the input is not modified"
+    for name, fmt in sorted(_formats.FORMATS.items()):
+        if name == "template":
+            continue
+        text = fmt.render([conn], None)
+        text = text if isinstance(text, str) else repr(text)
+        assert "Imap-pw" not in text and "Bounce-pw" not in text and "imap.example" not in text, name
+    assert _report.connector_diff([conn], [view]) == []

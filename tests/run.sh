@@ -215,6 +215,9 @@ stage_build() {
         fi
     done
     shopt -u nullglob
+    # The demo as a Galaxy user runs it: from the installed tarball, outside this checkout.
+    banner "mailops.smtp.demo from the installed tarball"
+    bash "$ROOT/tests/installed-demo.sh" "$tarball" "$VENVS/py311" "$TEST_ROOT/installed-demo" || bad=1
     return "$bad"
 }
 

@@ -672,7 +672,9 @@ def _postmap_all(layout, desired, params, host, result, changed):
             stale = True
         if not (stale or key in changed) or src is None:
             continue
-        rc, out, err = host.run([postmap, "%s:%s" % (map_type, full)])
+        # -c: postmap reads the main.cf of the directory it compiles for (the one just written),
+        # not the system's, which may be another instance's or not exist at all.
+        rc, out, err = host.run([postmap, "-c", layout.directory, "%s:%s" % (map_type, full)])
         if rc != 0:
             raise ApplyError("postmap %s:%s failed (rc=%d): %s" % (map_type, full, rc, (err or out).strip()[-2000:]))
         try:

@@ -107,8 +107,7 @@ class ActionModule(ActionBase):
                                                      summary["unexpected_connectors"], summary["hosts_with_drift"],
                                                      summary["hosts_with_errors"]))
             else:
-                what = ("%d changed field(s), %d added and %d removed connector(s)"
-                        % (summary["changed_fields"], summary["added_connectors"], summary["removed_connectors"]))
+                what = _report.comparison_summary_line(summary)
             result["failed"] = True
             result["msg"] = "Drift found: %s. Report: %s" % (
                 what, ", ".join(path for path, text in outputs.values()) or "(not written in check mode)")

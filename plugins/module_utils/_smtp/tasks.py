@@ -16,6 +16,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_argument_spec,
     connector_label,
@@ -29,7 +30,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification 
 MAX_DESCRIBED = 10
 """Failed connectors named in the failure message; all of them are in results."""
 
-FAIL_ON_CHOICES = ["failed", "warning"] + list(CATEGORIES)
+FAIL_ON_CHOICES = _fail_on.choices(CATEGORIES)
 
 INSTALL_HINT = (". Install it where the task runs (usually the controller, or the host in delegate_to): "
                 "python -m pip install aiosmtplib")
@@ -109,15 +110,9 @@ def result_categories(res):
 
 
 def failing(results, fail_on):
-    """Results that fail the task under fail_on."""
-    fail_on = set(fail_on or [])
-    bad = []
-    for res in results:
-        if res["status"] == "failed" and ("failed" in fail_on or fail_on & set(result_categories(res))):
-            bad.append(res)
-        elif res["status"] == "warning" and "warning" in fail_on:
-            bad.append(res)
-    return bad
+    """Results that fail the task under fail_on (the shared vocabulary of _fail_on)."""
+    wanted = _fail_on.normalize(fail_on)
+    return [res for res in results if _fail_on.selects(wanted, res["status"], result_categories(res))]
 
 
 def describe(res):
@@ -135,6 +130,10 @@ def run(module, items, worker, what, after=None):
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
     secrets = secret_values(connectors)
     params = module.params
+    try:
+        _fail_on.normalize(params["fail_on"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         results = asyncio.run(engine.run_all(items, worker, params["concurrency"]))
     except Exception as exc:  # pylint: disable=broad-except

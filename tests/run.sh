@@ -3,8 +3,8 @@
 #
 # Usage: tests/run.sh STAGE_OR_GROUP...
 #   groups: all, lint, sanity, units, integration, molecule, build
-#   stages: setup setup-py311 ruff schema-sync changelog-lint ansible-lint build units-2.18 units-2.19
-#           units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule
+#   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build
+#           units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule
 #
 # It creates the Python environments it needs under .venv/ (reused while the requirements
 # files are unchanged), copies the collection to <tmp>/ansible_collections/mailops/smtp (the
@@ -38,7 +38,16 @@ TIMES=()
 
 log() { printf '%s\n' "$*"; }
 banner() { printf '\n==== %s ====\n' "$*"; }
-die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+# die MESSAGE: end the stage; the message is also the cause the summary names.
+die() {
+    printf 'ERROR: %s\n' "$*" >&2
+    if [ -n "${MAILOPS_CAUSE_FILE:-}" ]; then printf '%s\n' "$*" > "$MAILOPS_CAUSE_FILE"; fi
+    exit 1
+}
+need_cmd() {  # need_cmd COMMAND DEBIAN_PACKAGE: fail the stage naming what is missing
+    command -v "$1" >/dev/null 2>&1 \
+        || die "the command '$1' is missing: install the Debian package $2 ('make test' installs it when run as root)"
+}
 now() { date +%s%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 
@@ -91,6 +100,11 @@ ensure_venv() {  # ensure_venv NAME PYTHON REQFILE
     printf '%s\n' "$digest" > "$dir/.requirements-digest"
 }
 
+stage_system_packages() {
+    bash "$ROOT/tools/system-packages.sh" "$ROOT/tests/system-packages.txt" \
+        || die "Debian packages the tests need are missing (the command to install them is printed above)"
+}
+
 stage_setup() {
     local py311 py312
     py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
@@ -131,6 +145,7 @@ need_venvs() {
 # The collection as ansible-test wants it: a real copy under ansible_collections/NS/NAME,
 # outside this git checkout (ansible-test would otherwise take its file list from git).
 sync_layout() {
+    need_cmd rsync rsync
     mkdir -p "$COLL"
     # Files excluded here are also removed from an earlier copy; test results are kept.
     rsync -a --delete --delete-excluded --filter='P /tests/output/' \
@@ -338,15 +353,15 @@ stage_molecule() {
 # --------------------------------------------------------------------------- driver
 
 run_stage() {  # run_stage NAME FUNCTION ARGS...
-    local name=$1 start rc=0 took skip_file="$TEST_ROOT/.skip-$1"
+    local name=$1 start rc=0 took skip_file="$TEST_ROOT/.skip-$1" cause_file="$TEST_ROOT/.cause-$1"
     shift
     banner "stage $name"
     mkdir -p "$TEST_ROOT"
-    rm -f "$skip_file"
+    rm -f "$skip_file" "$cause_file"
     start=$(now)
     # Each stage runs in its own bash so that `set -e` holds inside it (bash ignores
     # errexit in a function called as part of an `||` list).
-    MAILOPS_SKIP_FILE="$skip_file" "$BASH" "${BASH_SOURCE[0]}" --stage-function "$@" || rc=$?
+    MAILOPS_SKIP_FILE="$skip_file" MAILOPS_CAUSE_FILE="$cause_file" "$BASH" "${BASH_SOURCE[0]}" --stage-function "$@" || rc=$?
     took=$(elapsed "$start")
     if [ "$rc" = 0 ] && [ -s "$skip_file" ]; then
         SKIPPED+=("$name")
@@ -362,7 +377,13 @@ run_stage() {  # run_stage NAME FUNCTION ARGS...
     fi
     FAILED+=("$name")
     TIMES+=("$(printf '%-18s FAILED  %7ss' "$name" "$took")")
-    log "---- stage $name FAILED (exit $rc) after ${took}s: $(stage_hint "$name")"
+    # A stage that knows why it failed (a missing command, package or interpreter) says so;
+    # otherwise the hint points at the tool whose output is above.
+    if [ -s "$cause_file" ]; then
+        log "---- stage $name FAILED (exit $rc) after ${took}s: $(cat "$cause_file")"
+    else
+        log "---- stage $name FAILED (exit $rc) after ${took}s: $(stage_hint "$name")"
+    fi
     return 1
 }
 
@@ -373,6 +394,7 @@ skip() {  # skip REASON: end the current stage as skipped (only where nothing ex
 
 stage_hint() {
     case "$1" in
+        system-packages) echo "Debian packages the tests need could not be installed (see above)" ;;
         setup|setup-py311) echo "creating the Python environments under .venv/ failed (see pip's output above)" ;;
         ruff) echo "ruff found problems; 'make lint' repeats, '.venv/py311/bin/ruff check --fix .' fixes some" ;;
         schema-sync) echo "generated files are stale: run 'python tools/sync_schema.py' and commit the result" ;;
@@ -389,20 +411,21 @@ stage_hint() {
 
 expand() {
     case "$1" in
-        all | test) echo setup ruff schema-sync changelog-lint ansible-lint build units-2.18 units-2.19 units-2.21 \
-            sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
-        lint) echo setup ruff schema-sync changelog-lint ansible-lint ;;
-        sanity) echo setup sanity-2.18 sanity-2.19 sanity-2.21 ;;
-        units) echo setup units-2.18 units-2.19 units-2.21 ;;
-        integration) echo setup integration-2.19 ;;
-        molecule) echo setup molecule ;;
-        build) echo setup build ;;
+        all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build \
+            units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
+        lint) echo system-packages setup ruff schema-sync changelog-lint ansible-lint ;;
+        sanity) echo system-packages setup sanity-2.18 sanity-2.19 sanity-2.21 ;;
+        units) echo system-packages setup units-2.18 units-2.19 units-2.21 ;;
+        integration) echo system-packages setup integration-2.19 ;;
+        molecule) echo system-packages setup molecule ;;
+        build) echo system-packages setup build ;;
         *) echo "$1" ;;
     esac
 }
 
 dispatch() {
     case "$1" in
+        system-packages) run_stage system-packages stage_system_packages ;;
         setup) run_stage setup stage_setup ;;
         setup-py311) run_stage setup-py311 stage_setup_py311 ;;
         ruff) run_stage ruff stage_ruff ;;

@@ -10,17 +10,9 @@ DEMO_DIR=${MAILOPS_DEMO_DIR:-"$ROOT/build/demo"}
 COLLECTIONS="$ROOT/build/collections"
 start=$(date +%s)
 
-# The DNS part of the demo runs nsd (Debian package) on loopback.
-if ! command -v nsd >/dev/null 2>&1 && [ ! -x /usr/sbin/nsd ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "==== installing nsd (Debian package) for the demo's DNS server"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nsd >/dev/null \
-            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nsd >/dev/null; }
-    else
-        echo "The demo needs nsd: run 'sudo apt-get install nsd' (or run make demo as root)." >&2
-        exit 1
-    fi
-fi
+# The Debian packages it needs (nsd for the DNS server): installed when run as root,
+# otherwise the exact apt-get command is printed.
+bash "$ROOT/tools/system-packages.sh" "$ROOT/tools/demo-packages.txt"
 
 # The Python environment (ansible-core 2.19, aiosmtplib, dnspython, jsonschema, aiosmtpd, ...).
 bash "$ROOT/tests/run.sh" setup-py311

@@ -330,9 +330,8 @@ def compare_inventories(left_hosts, right_hosts, ignore_fields=(), match_by="rol
                 if role in by_role[other]:
                     host_key[side][host] = role
                 else:
-                    hosts = left_hosts if side == "left" else right_hosts
-                    unmatched[side].append({"host": host, "connectors": len(_check_list(hosts[host], "%s/%s"
-                                                                                          % (side, host)))})
+                    conns = _check_list((left_hosts if side == "left" else right_hosts)[host], "%s/%s" % (side, host))
+                    unmatched[side].append({"host": host, "connectors": len(conns)})
             unmatched[side].sort(key=lambda item: item["host"])
 
     def keyed(hosts, what):
@@ -388,7 +387,105 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def build_audit(results, inventory_source="", ignore_fields=(), generated_at=None):
+EVIDENCE_CHECKS = ("probe", "tls_check", "test_send", "dns_check")
+"""Registered results of the check modules an audit report can carry as verification evidence."""
+
+
+def _results_of(evidence, check):
+    value = (evidence or {}).get(check)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("results", []), list):
+        raise DiffError("evidence/%s must be the registered result of mailops.smtp.%s (a dict with results)"
+                        % (check, check))
+    return value.get("results") or []
+
+
+def build_evidence(evidence):
+    """Verification evidence gathered in the same play, per connector and per DNS check.
+
+    evidence: {probe, tls_check, test_send, dns_check}: registered results of those modules (any
+    may be left out). Only statuses, stages, categories, hints, certificate dates and message ids
+    are kept: no setting and no secret of a connector.
+    """
+    if not evidence:
+        return None
+    if not isinstance(evidence, dict):
+        raise DiffError("evidence must be a dict of registered check results (%s)" % ", ".join(EVIDENCE_CHECKS))
+    unknown = sorted(set(evidence) - set(EVIDENCE_CHECKS))
+    if unknown:
+        raise DiffError("evidence: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(EVIDENCE_CHECKS)))
+    connectors = {}
+
+    def entry(name):
+        return connectors.setdefault(name, {"name": name, "probe": None, "tls": None, "delivery": None})
+
+    def problem(res):
+        err = res.get("error") or {}
+        return {"category": err.get("category"), "hint": err.get("hint")} if err else {}
+
+    for res in _results_of(evidence, "probe") or []:
+        entry(res["name"])["probe"] = dict({"status": res.get("status"), "stage_reached": res.get("stage_reached"),
+                                            "tls_version": (res.get("tls") or {}).get("version")}, **problem(res))
+    for res in _results_of(evidence, "tls_check") or []:
+        cert = res.get("certificate") or {}
+        entry(res["name"])["tls"] = dict({"status": res.get("status"), "days_left": cert.get("days_left"),
+                                          "not_after": cert.get("not_after")}, **problem(res))
+    for res in _results_of(evidence, "test_send") or []:
+        accepted = [m.get("message_id") for m in res.get("messages") or [] if m.get("accepted")]
+        entry(res["name"])["delivery"] = dict({"status": res.get("status"), "sent_now": bool(res.get("sent")),
+                                               "last_verified": res.get("last_verified"),
+                                               "message_ids": accepted}, **problem(res))
+    dns = [{"target": r.get("target"), "kind": r.get("kind"), "check": r.get("check"), "status": r.get("status"),
+            "hint": r.get("hint")} for r in _results_of(evidence, "dns_check") or []]
+    rows = [connectors[name] for name in sorted(connectors)]
+    bad = dict((k, 0) for k in ("probe", "tls", "delivery"))
+    for row in rows:
+        for key in bad:
+            if row[key] and row[key]["status"] not in ("ok", None):
+                bad[key] += 1
+    summary = {"connectors": len(rows), "probe_problems": bad["probe"], "tls_problems": bad["tls"],
+               "delivery_problems": bad["delivery"],
+               "dns_problems": sum(1 for d in dns if d["status"] in ("warn", "fail", "error")),
+               "certificate_days_left_min": min([r["tls"]["days_left"] for r in rows
+                                                 if r["tls"] and r["tls"]["days_left"] is not None] or [None])}
+    return {"checks": [c for c in EVIDENCE_CHECKS if evidence.get(c) is not None], "summary": summary,
+            "connectors": rows, "dns": dns}
+
+
+def _evidence_rows(evidence):
+    def show(part, *keys):
+        if not part:
+            return "\u2014"
+        text = " ".join(str(part[k]) for k in keys if part.get(k) not in (None, "", []))
+        if part.get("category"):
+            text += " (%s)" % part["category"]
+        return text or "\u2014"
+
+    rows = []
+    for row in evidence["connectors"]:
+        delivery = row["delivery"]
+        if delivery:
+            when = delivery.get("last_verified") or "never verified"
+            delivery_text = "%s: %s%s" % (delivery["status"], when, ", sent in this run" if delivery["sent_now"] else "")
+            if delivery.get("category"):
+                delivery_text += " (%s)" % delivery["category"]
+        else:
+            delivery_text = "\u2014"
+        tls = row["tls"]
+        tls_text = ("%s: %s days left (until %s)%s" % (tls["status"], tls["days_left"], tls["not_after"],
+                                                       " (%s)" % tls["category"] if tls.get("category") else "")
+                    if tls and tls.get("days_left") is not None else show(tls, "status"))
+        rows.append((row["name"], show(row["probe"], "status", "stage_reached", "tls_version"), tls_text,
+                     delivery_text))
+    return rows
+
+
+_EVIDENCE_HEAD = ["connector", "probe (stage reached)", "certificate", "last verified delivery"]
+_DNS_HEAD = ["target", "check", "status", "hint"]
+
+
+def build_audit(results, inventory_source="", ignore_fields=(), generated_at=None, evidence=None):
     """The audit report as data.
 
     results: {inventory host: {declared: [connectors, secrets redacted or real],
@@ -462,7 +559,8 @@ def build_audit(results, inventory_source="", ignore_fields=(), generated_at=Non
     return {"report": "mailops.smtp.audit", "version": REPORT_VERSION,
             "generated_at": generated_at or _now(), "inventory_source": inventory_source or "",
             "ignore_fields": list(ignore_fields or []), "drift": drift,
-            "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts}
+            "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts,
+            "evidence": build_evidence(evidence)}
 
 
 def _field_rows(declared, actual, ignore_fields):
@@ -596,6 +694,16 @@ def render_markdown(report):
                            [(h["host"], h.get("format") or "", h.get("path") or "", h["status"],
                              ", ".join("%s (%s)" % (c["name"], c["status"]) for c in h["connectors"]))
                             for h in report["hosts"]]))
+    evidence = report.get("evidence")
+    if evidence:
+        lines.extend(["", "## Verification evidence", "",
+                      "Gathered in the same run by %s." % ", ".join("mailops.smtp." + c for c in evidence["checks"]),
+                      ""])
+        lines.extend(_md_table(_EVIDENCE_HEAD, _evidence_rows(evidence)))
+        if evidence["dns"]:
+            lines.extend(["", "### DNS", ""])
+            lines.extend(_md_table(_DNS_HEAD, [(d["target"], d["check"], d["status"], d["hint"] or "")
+                                               for d in evidence["dns"]]))
     return "\n".join(lines) + "\n"
 
 
@@ -793,6 +901,23 @@ def render_html(report):
     if errors:
         body.append("<h2>Errors</h2>")
         body.append(_html_table(["host", "error"], [(h["host"], h["error"]) for h in errors]))
+    evidence = report.get("evidence")
+    if evidence:
+        body.append('<h2 id="evidence">Verification evidence</h2>')
+        body.append("<p>Gathered in the same run by %s.</p>"
+                    % _h(", ".join("mailops.smtp." + c for c in evidence["checks"])))
+        body.append(_cards(evidence["summary"], ("probe_problems", "tls_problems", "delivery_problems",
+                                                 "dns_problems")))
+        rows = _evidence_rows(evidence)
+        body.append(_html_table(_EVIDENCE_HEAD, rows, dict(
+            (i, "drift") for i, row in enumerate(evidence["connectors"])
+            if any(row[k] and row[k]["status"] not in ("ok", None) for k in ("probe", "tls", "delivery")))))
+        if evidence["dns"]:
+            body.append("<h3>DNS</h3>")
+            body.append(_html_table(_DNS_HEAD, [(d["target"], d["check"], d["status"], d["hint"] or "")
+                                                for d in evidence["dns"]],
+                                    dict((i, "drift") for i, d in enumerate(evidence["dns"])
+                                         if d["status"] in ("fail", "error"))))
     body.append("<h2>Hosts &times; connectors &times; fields</h2>")
     # hosts that need attention first; sorted() is stable, so the rest stays alphabetical
     body.extend(_host_section(h) for h in sorted(report["hosts"], key=lambda h: h["status"] == "in_sync"))

@@ -233,8 +233,10 @@ def plan_test_sends(module, connectors):
         else:
             would = False
             reason = "unchanged since the last successful test at %s" % previous.get("tested_at")
+        # the last successful test of these very settings (none once they changed)
+        last_verified = previous.get("tested_at") if previous.get("fingerprint") == fp else None
         plans.append({"purposes": purposes, "recipients": recipients, "fingerprint": fp,
-                      "would_send": would, "reason": reason})
+                      "would_send": would, "reason": reason, "last_verified": last_verified})
     return path, plans
 
 
@@ -251,12 +253,14 @@ def run_test_send(module):
     async def worker(item):
         conn, plan = item
         res = await send_connector(conn, plan, options, check_mode)
+        res["last_verified"] = plan["last_verified"]
         if not check_mode and plan["would_send"] and not res["error"]:
             res["_record"] = {
                 "fingerprint": plan["fingerprint"],
                 "tested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "message_ids": [m["message_id"] for m in res["messages"]],
             }
+            res["last_verified"] = res["_record"]["tested_at"]
         return res
 
     def record(results):

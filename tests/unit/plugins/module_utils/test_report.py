@@ -388,3 +388,44 @@ def test_compare_report_renders_without_secret_values():
 def test_compare_rejects_unknown_matching():
     with pytest.raises(_report.DiffError, match="match_by must be one of role, host_name, name"):
         _report.compare_inventories({}, {}, match_by="ip")
+
+
+# ----------------------------------------------------------------------------- verification evidence
+
+EVIDENCE = {
+    "probe": {"results": [{"name": "district-relay", "status": "ok", "stage_reached": "rcpt",
+                           "tls": {"version": "TLSv1.3"}, "error": None},
+                          {"name": "fax", "status": "failed", "stage_reached": "connect",
+                           "error": {"category": "connection", "hint": "port closed"}}]},
+    "tls_check": {"results": [{"name": "district-relay", "status": "ok",
+                               "certificate": {"days_left": 41, "not_after": "2027-01-07T00:00:00Z"}}]},
+    "test_send": {"results": [{"name": "district-relay", "status": "ok", "sent": False,
+                               "last_verified": "2026-11-01T08:00:00Z", "messages": []}]},
+    "dns_check": {"results": [{"target": "example.org", "kind": "domain", "check": "spf", "status": "fail",
+                               "hint": "relay not authorized"}]},
+}
+
+
+def test_audit_report_carries_verification_evidence_next_to_drift():
+    report = _report.build_audit({"h": {"declared": redact([RELAY]), "gathered": gathered_of([RELAY])}},
+                                 evidence=EVIDENCE, generated_at="2026-11-27T10:00:00Z")
+    evidence = report["evidence"]
+    assert [row["name"] for row in evidence["connectors"]] == ["district-relay", "fax"]
+    assert evidence["summary"] == {"connectors": 2, "probe_problems": 1, "tls_problems": 0, "delivery_problems": 0,
+                                   "dns_problems": 1, "certificate_days_left_min": 41}
+    assert report["drift"] is False  # evidence is shown, it is not drift
+    md = _report.render_markdown(report)
+    assert ("| district-relay | ok rcpt TLSv1.3 | ok: 41 days left (until 2027-01-07T00:00:00Z) "
+            "| ok: 2026-11-01T08:00:00Z |") in md
+    assert "| fax | failed connect (connection) |" in md
+    html = _report.render_html(report)
+    assert '<h2 id="evidence">Verification evidence</h2>' in html
+    assert "<td>example.org</td><td>spf</td><td>fail</td><td>relay not authorized</td>" in html
+    assert PASSWORD not in everything(report)
+
+
+def test_audit_report_rejects_evidence_that_is_not_a_check_result():
+    with pytest.raises(_report.DiffError, match="evidence: unknown key"):
+        _report.build_audit({}, evidence={"smtp": {}})
+    with pytest.raises(_report.DiffError, match="evidence/probe must be the registered result of mailops.smtp.probe"):
+        _report.build_audit({}, evidence={"probe": ["not", "a", "result"]})

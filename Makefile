@@ -1,6 +1,7 @@
 # Developer entry points. `make test` runs every stage (see tests/run.sh for the stages and
 # the environment variables that tune them); the other targets run one group of stages.
-# The first run creates .venv/py311 (ansible-core 2.19) and .venv/py312 (ansible-core 2.21).
+# The first run creates .venv/py311 (ansible-core 2.19), .venv/py312 (ansible-core 2.21) and
+# .venv/py311-2.18 (ansible-core 2.18, the oldest supported, for sanity and units).
 
 RUN := bash tests/run.sh
 
@@ -12,10 +13,10 @@ test:  ## everything: lint, build, units, sanity, integration, molecule
 lint:  ## ruff, schema sync check, antsibull-changelog lint, ansible-lint (production)
 	$(RUN) lint
 
-sanity:  ## ansible-test sanity on ansible-core 2.19/Python 3.11 and 2.21/Python 3.12
+sanity:  ## ansible-test sanity on ansible-core 2.18 and 2.19 (Python 3.11) and 2.21 (Python 3.12)
 	$(RUN) sanity
 
-units:  ## ansible-test units on both ansible-core versions
+units:  ## ansible-test units on ansible-core 2.18, 2.19 and 2.21
 	$(RUN) units
 
 integration:  ## ansible-test integration (all targets, real servers on loopback)

@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: verify N connectors (default 100) end to end in one mailops.smtp.delivery_check task.
 
-Servers: the delivery chain of tests/servers/mail_chain.py (Postfix relay signing with OpenDKIM,
+Servers: the delivery chain of extensions/servers/mail_chain.py (Postfix relay signing with OpenDKIM,
 a receiving Postfix in its own network namespace with policyd-spf, OpenDKIM and OpenDMARC,
 Dovecot, nsd). Every connector submits through the relay with STARTTLS and AUTH, and its probe
 is found over IMAPS, judged (DKIM verified, SPF, DMARC) and deleted.

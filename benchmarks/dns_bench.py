@@ -5,7 +5,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: DNS checks of N sender domains (MX, SPF with includes, DMARC, PTR, DNSBL) in one task.
 
-Both sides ask the same local nsd (tests/servers/dns_server.py --bench N) for the same records:
+Both sides ask the same local nsd (extensions/servers/dns_server.py --bench N) for the same records:
 
 - mailops.smtp: the dns_check engine (asyncio, bounded concurrency, answers shared in the task),
   called directly and, when ansible-playbook is available, as one mailops.smtp.dns_check task;
@@ -30,7 +30,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "tests", "servers", "dns_server.py")
+SERVER = os.path.join(ROOT, "extensions", "servers", "dns_server.py")
 CHECKS = ["mx", "spf", "dmarc", "ptr", "dnsbl"]
 ZONE = "bench-bl.test"
 
@@ -95,7 +95,7 @@ def collection_path():
 
 
 def connectors(count):
-    sys.path.insert(0, os.path.join(ROOT, "tests", "servers"))
+    sys.path.insert(0, os.path.join(ROOT, "extensions", "servers"))
     import dns_server  # pylint: disable=import-error,import-outside-toplevel
 
     return [{"name": "app-%04d" % i, "host": dns_server.relay_for_bench(i), "port": 25, "security": "starttls",

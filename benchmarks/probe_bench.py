@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark: probe N connectors (default 500) in one mailops.smtp.probe task against local servers.
 
-Servers: tests/servers/smtp_server.py, several processes with several listeners each, a mix of
+Servers: extensions/servers/smtp_server.py, several processes with several listeners each, a mix of
 STARTTLS + AUTH, implicit TLS + AUTH and plain relays, certificates verified against the test CA.
 
 Measured in the same run, against the same servers, with the same steps per connector
@@ -38,7 +38,7 @@ import time
 from _playbook import timed_playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SERVER = os.path.join(ROOT, "tests", "servers", "smtp_server.py")
+SERVER = os.path.join(ROOT, "extensions", "servers", "smtp_server.py")
 PASSWORD = "bench-Pw-0451"
 KINDS = (
     {"mode": "starttls", "require_starttls": True, "auth": "bench:" + PASSWORD},

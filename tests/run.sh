@@ -3,8 +3,8 @@
 #
 # Usage: tests/run.sh STAGE_OR_GROUP...
 #   groups: all, lint, sanity, units, integration, molecule, build
-#   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build units-2.19 units-2.21
-#           sanity-2.19 sanity-2.21 integration-2.19 molecule
+#   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build
+#           units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule
 #
 # It creates the Python environments it needs under .venv/ (reused while the requirements
 # files are unchanged), copies the collection to <tmp>/ansible_collections/mailops/smtp (the
@@ -111,8 +111,10 @@ stage_setup() {
     py312=$(find_python 3.12 "${PYTHON312:-}") || die "no Python 3.12 found (install one with pyenv or set PYTHON312)"
     ensure_venv py311 "$py311" "$ROOT/tests/requirements-dev.txt"
     ensure_venv py312 "$py312" "$ROOT/tests/requirements-core-2.21.txt"
+    # the oldest supported ansible-core (meta/runtime.yml), for sanity and units only
+    ensure_venv py311-2.18 "$py311" "$ROOT/tests/requirements-core-2.18.txt"
     local venv
-    for venv in py311 py312; do
+    for venv in py311 py312 py311-2.18; do
         "$VENVS/$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v
 print("%s: ansible-core %s on Python %s" % (sys.argv[1], v, sys.version.split()[0]))' "$venv"
     done
@@ -121,6 +123,7 @@ print("%s: ansible-core %s on Python %s" % (sys.argv[1], v, sys.version.split()[
     if [ -x "$SHARED_TOOLS/install-ansible-test-bootstrap" ]; then
         "$SHARED_TOOLS/install-ansible-test-bootstrap" "$VENVS/py311/bin/python"
         "$SHARED_TOOLS/install-ansible-test-bootstrap" "$VENVS/py312/bin/python"
+        "$SHARED_TOOLS/install-ansible-test-bootstrap" "$VENVS/py311-2.18/bin/python"
     else
         log "note: $SHARED_TOOLS/install-ansible-test-bootstrap not found; ansible-test will download its pip bootstrap"
     fi
@@ -133,7 +136,8 @@ stage_setup_py311() {  # only what the demo and the examples' validation need
 }
 
 need_venvs() {
-    if [ ! -x "$VENVS/py311/bin/ansible-test" ] || [ ! -x "$VENVS/py312/bin/ansible-test" ]; then
+    if [ ! -x "$VENVS/py311/bin/ansible-test" ] || [ ! -x "$VENVS/py312/bin/ansible-test" ] \
+        || [ ! -x "$VENVS/py311-2.18/bin/ansible-test" ]; then
         stage_setup
     fi
 }
@@ -230,6 +234,11 @@ stage_build() {
         fi
     done
     shopt -u nullglob
+    # The demo as a Galaxy user runs it: from the installed tarball, outside this checkout.
+    banner "mailops.smtp.demo from the installed tarball"
+    bash "$ROOT/tests/installed-demo.sh" "$tarball" "$VENVS/py311" "$TEST_ROOT/installed-demo" || bad=1
+    banner "execution environment: ansible-builder create"
+    bash "$ROOT/tests/ee-context.sh" "$tarball" "$VENVS/py311" "$TEST_ROOT/ee" || bad=1
     return "$bad"
 }
 
@@ -402,11 +411,11 @@ stage_hint() {
 
 expand() {
     case "$1" in
-        all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build units-2.19 units-2.21 \
-            sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
+        all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build \
+            units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
         lint) echo system-packages setup ruff schema-sync changelog-lint ansible-lint ;;
-        sanity) echo system-packages setup sanity-2.19 sanity-2.21 ;;
-        units) echo system-packages setup units-2.19 units-2.21 ;;
+        sanity) echo system-packages setup sanity-2.18 sanity-2.19 sanity-2.21 ;;
+        units) echo system-packages setup units-2.18 units-2.19 units-2.21 ;;
         integration) echo system-packages setup integration-2.19 ;;
         molecule) echo system-packages setup molecule ;;
         build) echo system-packages setup build ;;
@@ -424,8 +433,10 @@ dispatch() {
         changelog-lint) run_stage changelog-lint stage_changelog_lint ;;
         ansible-lint) run_stage ansible-lint stage_ansible_lint ;;
         build) run_stage build stage_build ;;
+        units-2.18) run_stage units-2.18 stage_units py311-2.18 3.11 ;;
         units-2.19) run_stage units-2.19 stage_units py311 3.11 ;;
         units-2.21) run_stage units-2.21 stage_units py312 3.12 ;;
+        sanity-2.18) run_stage sanity-2.18 stage_sanity py311-2.18 3.11 ;;
         sanity-2.19) run_stage sanity-2.19 stage_sanity py311 3.11 ;;
         sanity-2.21) run_stage sanity-2.21 stage_sanity py312 3.12 ;;
         integration-2.19) run_stage integration-2.19 stage_integration ;;

@@ -25,7 +25,7 @@ ln -sfn "$ROOT" "$COLLECTIONS/ansible_collections/mailops/smtp"
 echo "==== running mailops.smtp.demo"
 PATH="$PY/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS" ANSIBLE_NOCOWS=1 \
     "$PY/bin/ansible-playbook" mailops.smtp.demo -i "$ROOT/examples/inventories/staging" \
-    -e "mailops_demo_dir=$DEMO_DIR" -e "mailops_demo_servers_dir=$ROOT/tests/servers" "$@"
+    -e "mailops_demo_dir=$DEMO_DIR" "$@"
 
 echo
 echo "Demo finished in $(($(date +%s) - start)) s. Open the audit report: $DEMO_DIR/report/audit.html"

@@ -27,6 +27,7 @@ ARGUMENT_SPEC = {
     "inventory_source": {"type": "str", "default": ""},
     "ignore_fields": {"type": "list", "elements": "str", "default": []},
     "fail_on_drift": {"type": "bool", "default": False},
+    "evidence": {"type": "dict"},
 }
 
 
@@ -64,7 +65,7 @@ class ActionModule(ActionBase):
         try:
             if args["results"] is not None:
                 report = _report.build_audit(args["results"], inventory_source=args["inventory_source"],
-                                             ignore_fields=args["ignore_fields"])
+                                             ignore_fields=args["ignore_fields"], evidence=args["evidence"])
                 basename = args["basename"] or "audit"
             else:
                 comp = args["comparison"]
@@ -98,6 +99,8 @@ class ActionModule(ActionBase):
         result["files"] = dict((fmt, path) for fmt, (path, text) in outputs.items())
         result["summary"] = report["summary"]
         result["drift"] = report["drift"]
+        if report.get("evidence"):
+            result["evidence"] = report["evidence"]["summary"]
         problems = report["drift"] or report.get("errors")
         if args["fail_on_drift"] and problems:
             summary = report["summary"]
@@ -107,8 +110,7 @@ class ActionModule(ActionBase):
                                                      summary["unexpected_connectors"], summary["hosts_with_drift"],
                                                      summary["hosts_with_errors"]))
             else:
-                what = ("%d changed field(s), %d added and %d removed connector(s)"
-                        % (summary["changed_fields"], summary["added_connectors"], summary["removed_connectors"]))
+                what = _report.comparison_summary_line(summary)
             result["failed"] = True
             result["msg"] = "Drift found: %s. Report: %s" % (
                 what, ", ".join(path for path, text in outputs.values()) or "(not written in check mode)")

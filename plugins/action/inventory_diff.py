@@ -22,9 +22,19 @@ ARGUMENT_SPEC = {
     "left": {"type": "list", "elements": "path", "required": True},
     "right": {"type": "list", "elements": "path", "required": True},
     "variable": {"type": "str", "default": "smtp_connectors"},
-    "match_by": {"type": "str", "choices": ["host_name", "name"], "default": "host_name"},
+    "match_by": {"type": "str", "choices": ["role", "host_name", "name"], "default": "role"},
     "ignore_fields": {"type": "list", "elements": "str", "default": []},
+    "expected": {"type": "list", "elements": "dict", "options": {
+        "fields": {"type": "list", "elements": "str", "required": True},
+        "environment_names_only": {"type": "bool", "default": False},
+        "reason": {"type": "str"},
+    }},
+    "environment_names": {"type": "list", "elements": "str"},
+    "host_map": {"type": "dict", "default": {}},
 }
+
+ENVIRONMENT_VARIABLE = "mailops_environment"
+"""The host variable that names a host's environment (its value is taken out of host names)."""
 
 
 class ActionModule(ActionBase):
@@ -50,6 +60,9 @@ class ActionModule(ActionBase):
                 if variable not in host_vars:
                     continue
                 templar = Templar(loader=loader, variables=host_vars)
+                environment = host_vars.get(ENVIRONMENT_VARIABLE)
+                if environment:
+                    self._environments.add(str(templar.template(environment)))
                 value = _model.plain_data(templar.template(host_vars[variable]))
             except AnsibleError as exc:
                 raise AnsibleActionFail("%s: cannot read %s of host %s: %s"
@@ -65,16 +78,25 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        self._environments = set()
         left = self._load(args["left"], args["variable"], "left")
         right = self._load(args["right"], args["variable"], "right")
+        expected = None
+        if args["expected"] is not None:
+            expected = [dict((k, v) for k, v in rule.items() if v is not None) for rule in args["expected"]]
         try:
             diff = _report.compare_inventories(left, right, ignore_fields=args["ignore_fields"],
-                                               match_by=args["match_by"])
+                                               match_by=args["match_by"], expected=expected,
+                                               environment_names=args["environment_names"] or sorted(self._environments),
+                                               host_map=args["host_map"])
         except _report.DiffError as exc:
             raise AnsibleActionFail(to_native(exc)) from None
         result.update(diff)
         result["left_source"] = ", ".join(args["left"])
         result["right_source"] = ", ".join(args["right"])
-        result["different"] = bool(diff["added"] or diff["removed"] or diff["differences"])
+        result["different"] = bool(diff["added"] or diff["removed"] or diff["differences"]
+                                   or diff["unmatched_hosts"]["left"] or diff["unmatched_hosts"]["right"])
+        result["unexpected"] = bool(diff["added"] or diff["removed"] or any(not d["expected"] for d in diff["differences"])
+                                    or diff["unmatched_hosts"]["left"] or diff["unmatched_hosts"]["right"])
         result["changed"] = False
         return result

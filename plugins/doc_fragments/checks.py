@@ -20,19 +20,21 @@ options:
     default: 20
   fail_on:
     description:
-    - Which results fail the task.
-    - V(failed) fails on any failed connector; V(warning) also on connectors with warnings (for example
-      C(tls.verify=false), or an opportunistic STARTTLS that fell back to clear text).
+    - Which results fail the task, in the words every check module of this collection shares (see
+      C(docs/checks.md)).
+    - V(failed) (or V(fail)) fails on any failed connector; V(warning) (or V(warn)) also on connectors with
+      warnings (for example C(tls.verify=false), or an opportunistic STARTTLS that fell back to clear text).
+    - V(error) fails on connectors whose server gave no answer (failures of category V(dns) or V(connection)).
     - A category (V(auth), V(tls_certificate), ...) fails only on failures of that category, so
-      O(fail_on=[auth]) tolerates, for example, a blocked port. An empty list never fails; read
-      RV(results) and RV(summary) instead.
+      O(fail_on=[auth]) tolerates, for example, a blocked port.
+    - V(never), or an empty list, never fails; read RV(results) and RV(summary) instead.
     - Categories are described in C(docs/troubleshooting.md).
     type: list
     elements: str
     default: [failed]
-    choices: [failed, warning, dns, connection, tls_mode, tls_certificate, tls_protocol, starttls_unavailable,
-              starttls_not_enforced, plaintext_auth_refused, auth, throttled, recipient, sender, policy, message,
-              dane, protocol]
+    choices: [failed, warning, error, never, fail, warn, dns, connection, tls_mode, tls_certificate, tls_protocol,
+              starttls_unavailable, starttls_not_enforced, plaintext_auth_refused, auth, throttled, recipient, sender,
+              policy, message, dane, protocol]
   retries:
     description:
     - How many times a connector whose failure is temporary (a C(retryable) result such as 421/451

@@ -14,6 +14,7 @@ import datetime
 import fnmatch
 import html
 import json
+import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _model
 from ansible_collections.mailops.smtp.plugins.module_utils._junit import junit_xml
@@ -215,34 +216,143 @@ def connector_diff(declared, actual, ignore_fields=(), secret_states=True):
     return out
 
 
-def compare_inventories(left_hosts, right_hosts, ignore_fields=(), match_by="host_name"):
+ENVIRONMENT_WORDS = ("production", "prod", "prd", "preprod", "staging", "stage", "stg", "development", "dev",
+                     "qa", "uat", "test")
+"""Environment names taken out of host names when no inventory names its environment."""
+
+DEFAULT_EXPECTED = (
+    {"fields": ["auth.username", "auth.password", "auth.*"], "reason": "credentials are each environment's own"},
+    {"fields": ["host", "senders", "senders.*", "reply_to", "webhook_url"], "environment_names_only": True,
+     "reason": "differs only by the environment's name"},
+)
+"""The expected differences when none are declared (docs/audit.md): credentials, and host names, senders and
+web hooks that differ only by the environment's name. Anything else (a throttle, a CA file) is unexpected."""
+
+MATCH_BY = ("role", "host_name", "name")
+
+
+def strip_environment(text, names):
+    """text with each environment name taken out where it stands as a word of a dotted or dashed name:
+    smtp-staging.example.org, noreply@staging.example.org and app-staging all lose 'staging'."""
+    for name in sorted(set(names), key=len, reverse=True):
+        word = re.escape(name)
+        text = re.sub(r"(?i)[-_.]%s(?![A-Za-z0-9])|(?<![A-Za-z0-9])%s[-_.]|(?<![A-Za-z0-9])%s(?![A-Za-z0-9])"
+                      % (word, word, word), "", text)
+    return text
+
+
+def _without_environment(value, names):
+    if isinstance(value, str):
+        return strip_environment(value, names)
+    if isinstance(value, list):
+        return [_without_environment(v, names) for v in value]
+    if isinstance(value, dict):
+        return dict((k, _without_environment(v, names)) for k, v in value.items())
+    return value
+
+
+def _check_expected(expected):
+    rules = DEFAULT_EXPECTED if expected is None else expected
+    if not isinstance(rules, (list, tuple)):
+        raise DiffError("expected must be a list of {fields, environment_names_only, reason}")
+    for idx, rule in enumerate(rules):
+        if not isinstance(rule, dict) or not isinstance(rule.get("fields"), list) or not rule["fields"]:
+            raise DiffError("expected/%d must be a dict with fields (a list of dotted field paths), got %r"
+                            % (idx, rule))
+        unknown = sorted(set(rule) - {"fields", "environment_names_only", "reason"})
+        if unknown:
+            raise DiffError("expected/%d: unknown key(s) %s; valid: fields, environment_names_only, reason"
+                            % (idx, ", ".join(unknown)))
+    return list(rules)
+
+
+def _expected_by(entry, rules, names):
+    """The rule that expects this difference, or None."""
+    for rule in rules:
+        if not is_ignored(entry["field"], rule["fields"]):
+            continue
+        if not rule.get("environment_names_only"):
+            return rule
+        if entry.get("secret") or entry["status"] != CHANGED:
+            continue
+        if _same(_without_environment(entry["left"], names), _without_environment(entry["right"], names)):
+            return rule
+    return None
+
+
+def host_roles(hosts, side, names, host_map=None, strip=True):
+    """{role: host}: each host's name without the environment names (strip) or as it is; host_map
+    ({left host: right host}) pairs hosts by hand."""
+    by_right = dict((right, left) for left, right in (host_map or {}).items())
+    roles = {}
+    for host in sorted(hosts):
+        mapped = host if side == "left" else by_right.get(host)
+        if mapped is not None and mapped in (host_map or {}):
+            role = "\0" + mapped  # a pair given by hand: never equal to a host name
+        else:
+            role = strip_environment(host, names) if strip else host
+        if role in roles:
+            raise DiffError("%s: hosts %s and %s are the same host once the environment names (%s) are taken "
+                            "out of their names; pair them with host_map or use match_by=name"
+                            % (side, roles[role], host, ", ".join(sorted(set(names)))))
+        roles[role] = host
+    return roles
+
+
+def compare_inventories(left_hosts, right_hosts, ignore_fields=(), match_by="role", expected=None,
+                        environment_names=None, host_map=None):
     """Field-by-field differences between the declared connectors of two inventories.
 
     left_hosts, right_hosts: {inventory host: [connectors]} with real secret values (they are
-    compared, never returned). match_by 'host_name' pairs connectors by (host, name); 'name'
-    pairs them by name alone, the n-th host (sorted) having a name on the left with the n-th
-    on the right. Returns {added, removed, differences, pairs, ...}; differences are
-    {connector, field, left, right, status, secret, left_host, right_host}.
+    compared, never returned). Hosts are paired first: match_by 'role' pairs hosts whose names are
+    the same once the environment names are taken out (app-staging with app-production; host_map
+    pairs others by hand), 'host_name' pairs hosts of the same name; hosts without a partner are
+    listed in unmatched_hosts. Then connectors of paired hosts are paired by name. match_by 'name'
+    pairs connectors by name alone, the n-th host (sorted) having a name on the left with the n-th
+    on the right. Every difference says whether the expected policy (DEFAULT_EXPECTED unless given)
+    expects it. Returns {added, removed, differences, pairs, unmatched_hosts, ...}; differences are
+    {connector, field, left, right, status, secret, left_host, right_host, expected, expected_because}.
     """
-    if match_by not in ("host_name", "name"):
-        raise DiffError("match_by must be one of host_name, name; got %r" % (match_by,))
+    if match_by not in MATCH_BY:
+        raise DiffError("match_by must be one of %s; got %r" % (", ".join(MATCH_BY), match_by))
+    rules = _check_expected(expected)
+    names = list(environment_names or ENVIRONMENT_WORDS)
+    left_hosts, right_hosts = left_hosts or {}, right_hosts or {}
+    unmatched = {"left": [], "right": []}
+    if match_by == "name":
+        host_key = {"left": dict((h, None) for h in left_hosts), "right": dict((h, None) for h in right_hosts)}
+    else:
+        by_role = {"left": host_roles(left_hosts, "left", names, host_map, strip=match_by == "role"),
+                   "right": host_roles(right_hosts, "right", names, host_map, strip=match_by == "role")}
+        host_key = {}
+        for side, other in (("left", "right"), ("right", "left")):
+            host_key[side] = {}
+            for role, host in sorted(by_role[side].items()):
+                if role in by_role[other]:
+                    host_key[side][host] = role
+                else:
+                    conns = _check_list((left_hosts if side == "left" else right_hosts)[host], "%s/%s" % (side, host))
+                    unmatched[side].append({"host": host, "connectors": len(conns)})
+            unmatched[side].sort(key=lambda item: item["host"])
 
     def keyed(hosts, what):
         out = {}
         for host in sorted(hosts):
             conns = _check_list(hosts[host], "%s/%s" % (what, host))
             _by_name(conns, "%s/%s" % (what, host))
+            if match_by != "name" and host not in host_key[what]:
+                continue  # an unmatched host: listed apart, its connectors are not added or removed
             for conn in conns:
-                if match_by == "host_name":
-                    key = (host, conn["name"])
-                else:
+                if match_by == "name":
                     nth = sum(1 for k in out if k[0] == conn["name"])
                     key = (conn["name"], nth)
+                else:
+                    key = (host_key[what][host], conn["name"])
                 out[key] = (host, conn)
         return out
 
-    left = keyed(left_hosts or {}, "left")
-    right = keyed(right_hosts or {}, "right")
+    left = keyed(left_hosts, "left")
+    right = keyed(right_hosts, "right")
     removed, added, differences, pairs = [], [], [], []
     for key, (host, conn) in left.items():
         if key not in right:
@@ -254,16 +364,22 @@ def compare_inventories(left_hosts, right_hosts, ignore_fields=(), match_by="hos
         for entry in entries:
             entry["left_host"] = host
             entry["right_host"] = rhost
+            rule = _expected_by(entry, rules, names)
+            entry["expected"] = rule is not None
+            entry["expected_because"] = (rule.get("reason") or ", ".join(rule["fields"])) if rule else None
         differences.extend(entries)
         pairs.append({"connector": conn["name"], "left_host": host, "right_host": rhost,
-                      "differences": len(entries)})
+                      "differences": len(entries),
+                      "unexpected_differences": sum(1 for e in entries if not e["expected"])})
     for key, (host, conn) in right.items():
         if key not in left:
             added.append({"host": host, "connector": conn["name"]})
     return {"added": added, "removed": removed, "differences": differences, "pairs": pairs,
-            "match_by": match_by, "ignore_fields": list(ignore_fields or []),
-            "left_hosts": len(left_hosts or {}), "right_hosts": len(right_hosts or {}),
-            "left_connectors": len(left), "right_connectors": len(right)}
+            "unmatched_hosts": unmatched, "match_by": match_by, "ignore_fields": list(ignore_fields or []),
+            "expected": rules, "environment_names": sorted(set(names)),
+            "left_hosts": len(left_hosts), "right_hosts": len(right_hosts),
+            "left_connectors": sum(len(c or []) for c in left_hosts.values()),
+            "right_connectors": sum(len(c or []) for c in right_hosts.values())}
 
 
 # --------------------------------------------------------------------------- audit report
@@ -272,7 +388,105 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def build_audit(results, inventory_source="", ignore_fields=(), generated_at=None):
+EVIDENCE_CHECKS = ("probe", "tls_check", "test_send", "dns_check")
+"""Registered results of the check modules an audit report can carry as verification evidence."""
+
+
+def _results_of(evidence, check):
+    value = (evidence or {}).get(check)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("results", []), list):
+        raise DiffError("evidence/%s must be the registered result of mailops.smtp.%s (a dict with results)"
+                        % (check, check))
+    return value.get("results") or []
+
+
+def build_evidence(evidence):
+    """Verification evidence gathered in the same play, per connector and per DNS check.
+
+    evidence: {probe, tls_check, test_send, dns_check}: registered results of those modules (any
+    may be left out). Only statuses, stages, categories, hints, certificate dates and message ids
+    are kept: no setting and no secret of a connector.
+    """
+    if not evidence:
+        return None
+    if not isinstance(evidence, dict):
+        raise DiffError("evidence must be a dict of registered check results (%s)" % ", ".join(EVIDENCE_CHECKS))
+    unknown = sorted(set(evidence) - set(EVIDENCE_CHECKS))
+    if unknown:
+        raise DiffError("evidence: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(EVIDENCE_CHECKS)))
+    connectors = {}
+
+    def entry(name):
+        return connectors.setdefault(name, {"name": name, "probe": None, "tls": None, "delivery": None})
+
+    def problem(res):
+        err = res.get("error") or {}
+        return {"category": err.get("category"), "hint": err.get("hint")} if err else {}
+
+    for res in _results_of(evidence, "probe") or []:
+        entry(res["name"])["probe"] = dict({"status": res.get("status"), "stage_reached": res.get("stage_reached"),
+                                            "tls_version": (res.get("tls") or {}).get("version")}, **problem(res))
+    for res in _results_of(evidence, "tls_check") or []:
+        cert = res.get("certificate") or {}
+        entry(res["name"])["tls"] = dict({"status": res.get("status"), "days_left": cert.get("days_left"),
+                                          "not_after": cert.get("not_after")}, **problem(res))
+    for res in _results_of(evidence, "test_send") or []:
+        accepted = [m.get("message_id") for m in res.get("messages") or [] if m.get("accepted")]
+        entry(res["name"])["delivery"] = dict({"status": res.get("status"), "sent_now": bool(res.get("sent")),
+                                               "last_verified": res.get("last_verified"),
+                                               "message_ids": accepted}, **problem(res))
+    dns = [{"target": r.get("target"), "kind": r.get("kind"), "check": r.get("check"), "status": r.get("status"),
+            "hint": r.get("hint")} for r in _results_of(evidence, "dns_check") or []]
+    rows = [connectors[name] for name in sorted(connectors)]
+    bad = dict((k, 0) for k in ("probe", "tls", "delivery"))
+    for row in rows:
+        for key in bad:
+            if row[key] and row[key]["status"] not in ("ok", None):
+                bad[key] += 1
+    summary = {"connectors": len(rows), "probe_problems": bad["probe"], "tls_problems": bad["tls"],
+               "delivery_problems": bad["delivery"],
+               "dns_problems": sum(1 for d in dns if d["status"] in ("warn", "fail", "error")),
+               "certificate_days_left_min": min([r["tls"]["days_left"] for r in rows
+                                                 if r["tls"] and r["tls"]["days_left"] is not None] or [None])}
+    return {"checks": [c for c in EVIDENCE_CHECKS if evidence.get(c) is not None], "summary": summary,
+            "connectors": rows, "dns": dns}
+
+
+def _evidence_rows(evidence):
+    def show(part, *keys):
+        if not part:
+            return "\u2014"
+        text = " ".join(str(part[k]) for k in keys if part.get(k) not in (None, "", []))
+        if part.get("category"):
+            text += " (%s)" % part["category"]
+        return text or "\u2014"
+
+    rows = []
+    for row in evidence["connectors"]:
+        delivery = row["delivery"]
+        if delivery:
+            when = delivery.get("last_verified") or "never verified"
+            delivery_text = "%s: %s%s" % (delivery["status"], when, ", sent in this run" if delivery["sent_now"] else "")
+            if delivery.get("category"):
+                delivery_text += " (%s)" % delivery["category"]
+        else:
+            delivery_text = "\u2014"
+        tls = row["tls"]
+        tls_text = ("%s: %s days left (until %s)%s" % (tls["status"], tls["days_left"], tls["not_after"],
+                                                       " (%s)" % tls["category"] if tls.get("category") else "")
+                    if tls and tls.get("days_left") is not None else show(tls, "status"))
+        rows.append((row["name"], show(row["probe"], "status", "stage_reached", "tls_version"), tls_text,
+                     delivery_text))
+    return rows
+
+
+_EVIDENCE_HEAD = ["connector", "probe (stage reached)", "certificate", "last verified delivery"]
+_DNS_HEAD = ["target", "check", "status", "hint"]
+
+
+def build_audit(results, inventory_source="", ignore_fields=(), generated_at=None, evidence=None):
     """The audit report as data.
 
     results: {inventory host: {declared: [connectors, secrets redacted or real],
@@ -346,7 +560,8 @@ def build_audit(results, inventory_source="", ignore_fields=(), generated_at=Non
     report = {"report": "mailops.smtp.audit", "version": REPORT_VERSION,
               "generated_at": generated_at or _now(), "inventory_source": inventory_source or "",
               "ignore_fields": list(ignore_fields or []), "drift": drift,
-              "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts}
+              "errors": summary["hosts_with_errors"] > 0, "summary": summary, "hosts": hosts,
+              "evidence": build_evidence(evidence)}
     # Declared connectors may arrive with their real secrets (no redact filter): a copy of a secret
     # value in free text (an error message) or in a misplaced field must not reach the report either.
     secrets = []
@@ -381,23 +596,45 @@ def _field_rows(declared, actual, ignore_fields):
     return out
 
 
+def comparison_summary_line(summary):
+    """One line for a person: what differs, unexpected first."""
+    return ("%d unexpected and %d expected changed field(s), %d added and %d removed connector(s), "
+            "%d unmatched host(s)" % (summary["unexpected_fields"], summary["expected_fields"],
+                                      summary["added_connectors"], summary["removed_connectors"],
+                                      summary["unmatched_hosts"]))
+
+
 def build_comparison(result, left_source="", right_source="", generated_at=None):
     """The environment comparison report as data, from compare_inventories() output."""
-    changed_connectors = set((c["left_host"], c["connector"]) for c in result.get("differences", []))
+    differences = list(result.get("differences", []))
+    for entry in differences:
+        entry.setdefault("expected", False)
+        entry.setdefault("expected_because", None)
+    unmatched = result.get("unmatched_hosts") or {"left": [], "right": []}
+    changed_connectors = set((c["left_host"], c["connector"]) for c in differences)
+    unexpected = [c for c in differences if not c["expected"]]
     summary = {"left_hosts": result.get("left_hosts", 0), "right_hosts": result.get("right_hosts", 0),
+               "unmatched_hosts": len(unmatched.get("left", [])) + len(unmatched.get("right", [])),
                "left_connectors": result.get("left_connectors", 0),
                "right_connectors": result.get("right_connectors", 0),
                "added_connectors": len(result.get("added", [])),
                "removed_connectors": len(result.get("removed", [])),
                "changed_connectors": len(changed_connectors),
-               "changed_fields": len(result.get("differences", []))}
-    drift = bool(summary["added_connectors"] or summary["removed_connectors"] or summary["changed_fields"])
+               "changed_fields": len(differences),
+               "unexpected_fields": len(unexpected),
+               "expected_fields": len(differences) - len(unexpected)}
+    # Expected differences are the environments being themselves: they are shown, not drift.
+    drift = bool(summary["added_connectors"] or summary["removed_connectors"] or summary["unexpected_fields"]
+                 or summary["unmatched_hosts"])
     return {"report": "mailops.smtp.compare_environments", "version": REPORT_VERSION,
             "generated_at": generated_at or _now(), "left": left_source or "", "right": right_source or "",
             "match_by": result.get("match_by", "host_name"),
-            "ignore_fields": list(result.get("ignore_fields", [])), "drift": drift, "summary": summary,
+            "ignore_fields": list(result.get("ignore_fields", [])),
+            "expected": list(result.get("expected", [])),
+            "environment_names": list(result.get("environment_names", [])), "drift": drift, "summary": summary,
             "added": list(result.get("added", [])), "removed": list(result.get("removed", [])),
-            "differences": list(result.get("differences", [])), "pairs": list(result.get("pairs", []))}
+            "unmatched_hosts": {"left": list(unmatched.get("left", [])), "right": list(unmatched.get("right", []))},
+            "differences": differences, "pairs": list(result.get("pairs", []))}
 
 
 # --------------------------------------------------------------------------- rendering
@@ -474,7 +711,48 @@ def render_markdown(report):
                            [(h["host"], h.get("format") or "", h.get("path") or "", h["status"],
                              ", ".join("%s (%s)" % (c["name"], c["status"]) for c in h["connectors"]))
                             for h in report["hosts"]]))
+    evidence = report.get("evidence")
+    if evidence:
+        lines.extend(["", "## Verification evidence", "",
+                      "Gathered in the same run by %s." % ", ".join("mailops.smtp." + c for c in evidence["checks"]),
+                      ""])
+        lines.extend(_md_table(_EVIDENCE_HEAD, _evidence_rows(evidence)))
+        if evidence["dns"]:
+            lines.extend(["", "### DNS", ""])
+            lines.extend(_md_table(_DNS_HEAD, [(d["target"], d["check"], d["status"], d["hint"] or "")
+                                               for d in evidence["dns"]]))
     return "\n".join(lines) + "\n"
+
+
+def _comparison_sections(report):
+    """(title, header, rows, empty text, row class) of the comparison report, in reading order."""
+    unexpected = [c for c in report["differences"] if not c["expected"]]
+    expected = [c for c in report["differences"] if c["expected"]]
+    head = ["left host", "right host", "connector", "field", "left", "right", "status"]
+
+    def rows(entries, extra):
+        return [(c["left_host"], c["right_host"], c["connector"], c["field"], _cell(c, "left"), _cell(c, "right"),
+                 c["status"]) + ((c["expected_because"] or "",) if extra else ()) for c in entries]
+
+    unmatched = [("left", h["host"], h["connectors"]) for h in report["unmatched_hosts"]["left"]]
+    unmatched += [("right", h["host"], h["connectors"]) for h in report["unmatched_hosts"]["right"]]
+    return [
+        ("Unexpected differences", head, rows(unexpected, False), "No unexpected differences.", "drift"),
+        ("Expected differences (policy)", head + ["expected because"], rows(expected, True),
+         "No expected differences.", None),
+        ("Unmatched hosts (no partner in the other environment)", ["side", "host", "connectors"],
+         [(side, host, str(count)) for side, host, count in unmatched], "None.", "drift"),
+        ("Added connectors (right only)", ["host", "connector"],
+         [(c["host"], c["connector"]) for c in report["added"]], "None.", "drift"),
+        ("Removed connectors (left only)", ["host", "connector"],
+         [(c["host"], c["connector"]) for c in report["removed"]], "None.", "drift"),
+    ]
+
+
+def _policy_text(report):
+    rules = ["%s%s" % (", ".join(r["fields"]), " (if only the environment's name differs)"
+                       if r.get("environment_names_only") else "") for r in report.get("expected") or []]
+    return "; ".join(rules) or "none"
 
 
 def _markdown_comparison(report):
@@ -483,23 +761,18 @@ def _markdown_comparison(report):
              "- Left: %s" % _md(report.get("left") or "\u2014"),
              "- Right: %s" % _md(report.get("right") or "\u2014"),
              "- Matched by: %s" % _md(report["match_by"]),
+             "- Environment names: %s" % _md(", ".join(report.get("environment_names") or []) or "none"),
+             "- Expected differences: %s" % _md(_policy_text(report)),
              "- Ignored fields: %s" % _md(", ".join(report["ignore_fields"]) or "none"),
-             "- Result: **%s**" % ("differences found" if report["drift"] else "no differences"), "",
-             "## Summary", ""]
+             "- Result: **%s**" % ("unexpected differences found" if report["drift"] else "no unexpected differences"),
+             "", "## Summary", ""]
     lines.extend(_md_table(["", "count"], _summary_rows(report["summary"])))
-    lines.extend(["", "## Changed fields", ""])
-    if report["differences"]:
-        lines.extend(_md_table(["left host", "right host", "connector", "field", "left", "right", "status"],
-                               [(c["left_host"], c["right_host"], c["connector"], c["field"],
-                                 _cell(c, "left"), _cell(c, "right"), c["status"]) for c in report["differences"]]))
-    else:
-        lines.append("No changed fields.")
-    for title, key in (("Added connectors (right only)", "added"), ("Removed connectors (left only)", "removed")):
+    for title, header, rows, empty, _row_class in _comparison_sections(report):
         lines.extend(["", "## " + title, ""])
-        if report[key]:
-            lines.extend(_md_table(["host", "connector"], [(c["host"], c["connector"]) for c in report[key]]))
+        if rows:
+            lines.extend(_md_table(header, rows))
         else:
-            lines.append("None.")
+            lines.append(empty)
     return "\n".join(lines) + "\n"
 
 
@@ -645,6 +918,23 @@ def render_html(report):
     if errors:
         body.append("<h2>Errors</h2>")
         body.append(_html_table(["host", "error"], [(h["host"], h["error"]) for h in errors]))
+    evidence = report.get("evidence")
+    if evidence:
+        body.append('<h2 id="evidence">Verification evidence</h2>')
+        body.append("<p>Gathered in the same run by %s.</p>"
+                    % _h(", ".join("mailops.smtp." + c for c in evidence["checks"])))
+        body.append(_cards(evidence["summary"], ("probe_problems", "tls_problems", "delivery_problems",
+                                                 "dns_problems")))
+        rows = _evidence_rows(evidence)
+        body.append(_html_table(_EVIDENCE_HEAD, rows, dict(
+            (i, "drift") for i, row in enumerate(evidence["connectors"])
+            if any(row[k] and row[k]["status"] not in ("ok", None) for k in ("probe", "tls", "delivery")))))
+        if evidence["dns"]:
+            body.append("<h3>DNS</h3>")
+            body.append(_html_table(_DNS_HEAD, [(d["target"], d["check"], d["status"], d["hint"] or "")
+                                                for d in evidence["dns"]],
+                                    dict((i, "drift") for i, d in enumerate(evidence["dns"])
+                                         if d["status"] in ("fail", "error"))))
     body.append("<h2>Hosts &times; connectors &times; fields</h2>")
     # hosts that need attention first; sorted() is stable, so the rest stays alphabetical
     body.extend(_host_section(h) for h in sorted(report["hosts"], key=lambda h: h["status"] == "in_sync"))
@@ -655,26 +945,22 @@ def _html_comparison(report):
     bad = report["drift"]
     body = ["<h1>SMTP connectors: environment comparison</h1>",
             '<div class="meta"><span>Generated: <time>%s</time></span><span>Left: <code>%s</code></span>'
-            '<span>Right: <code>%s</code></span><span>Matched by: %s</span><span>Ignored fields: <code>%s</code></span></div>'
+            '<span>Right: <code>%s</code></span><span>Matched by: %s</span><span>Environment names: <code>%s</code>'
+            '</span><span>Expected differences: %s</span><span>Ignored fields: <code>%s</code></span></div>'
             % (_h(report["generated_at"]), _h(report["left"] or "\u2014"), _h(report["right"] or "\u2014"),
-               _h(report["match_by"]), _h(", ".join(report["ignore_fields"]) or "none")),
-            '<span class="verdict %s">%s</span>' % ("bad" if bad else "ok",
-                                                    "differences found" if bad else "no differences"),
-            _cards(report["summary"], ("added_connectors", "removed_connectors", "changed_fields")),
-            "<h2>Changed fields</h2>"]
-    if report["differences"]:
-        body.append(_html_table(["left host", "right host", "connector", "field", "left", "right", "status"],
-                                [(c["left_host"], c["right_host"], c["connector"], c["field"], _cell(c, "left"),
-                                  _cell(c, "right"), c["status"]) for c in report["differences"]],
-                                dict((i, "drift") for i in range(len(report["differences"])))))
-    else:
-        body.append("<p>No changed fields.</p>")
-    for title, key in (("Added connectors (right only)", "added"), ("Removed connectors (left only)", "removed")):
+               _h(report["match_by"]), _h(", ".join(report.get("environment_names") or []) or "none"),
+               _h(_policy_text(report)), _h(", ".join(report["ignore_fields"]) or "none")),
+            '<span class="verdict %s">%s</span>' % ("bad" if bad else "ok", "unexpected differences found"
+                                                    if bad else "no unexpected differences"),
+            _cards(report["summary"], ("added_connectors", "removed_connectors", "unexpected_fields",
+                                       "unmatched_hosts"))]
+    for title, header, rows, empty, row_class in _comparison_sections(report):
         body.append("<h2>%s</h2>" % _h(title))
-        if report[key]:
-            body.append(_html_table(["host", "connector"], [(c["host"], c["connector"]) for c in report[key]]))
+        if rows:
+            body.append(_html_table(header, rows, dict((i, row_class) for i in range(len(rows))) if row_class
+                                    else None))
         else:
-            body.append("<p>None.</p>")
+            body.append("<p>%s</p>" % _h(empty))
     return _page("SMTP connectors: environment comparison", "\n".join(body))
 
 
@@ -684,11 +970,19 @@ def render_junit(report):
     if report.get("report") == "mailops.smtp.compare_environments":
         suite = "mailops.smtp.compare_environments"
         for pair in report["pairs"]:
+            mine = [c for c in report["differences"]
+                    if c["left_host"] == pair["left_host"] and c["connector"] == pair["connector"]]
             fails = ["%s: %s -> %s (%s)" % (c["field"], _cell(c, "left"), _cell(c, "right"), c["status"])
-                     for c in report["differences"]
-                     if c["left_host"] == pair["left_host"] and c["connector"] == pair["connector"]]
+                     for c in mine if not c["expected"]]
+            output = "\n".join("expected: %s: %s -> %s (%s)" % (c["field"], _cell(c, "left"), _cell(c, "right"),
+                                                                c["expected_because"]) for c in mine if c["expected"])
             cases.append({"classname": pair["left_host"], "name": pair["connector"], "failures": fails,
-                          "skipped": None, "output": ""})
+                          "skipped": None, "output": output})
+        for side in ("left", "right"):
+            for item in report["unmatched_hosts"][side]:
+                cases.append({"classname": item["host"], "name": "(host)", "skipped": None, "output": "",
+                              "failures": ["host only in %s: no host of the same role in the other environment"
+                                           % (report[side] or side)]})
         for key, text in (("added", "only in %s" % report["right"]), ("removed", "only in %s" % report["left"])):
             for item in report[key]:
                 cases.append({"classname": item["host"], "name": item["connector"],

@@ -99,6 +99,16 @@ options:
         or difference is found, or when a host could not be read.
     type: bool
     default: false
+  evidence:
+    description:
+      - Verification evidence gathered in the same play, shown next to declared-vs-actual so that one document per
+        environment holds both. Keys C(probe), C(tls_check), C(test_send) and C(dns_check), each the registered
+        result of that module (any may be left out).
+      - The report keeps per connector the probe's status and the stage it reached, the certificate's days left and
+        expiry, and the last verified delivery (C(last_verified) of M(mailops.smtp.test_send)), and the DNS
+        verdicts per target and check; never a setting or a secret.
+      - Only used with O(results). Evidence does not count as drift.
+    type: dict
 seealso:
   - module: mailops.smtp.inventory_diff
   - plugin: mailops.smtp.connector_diff
@@ -130,6 +140,30 @@ EXAMPLES = r'''
     fail_on_drift: true
   check_mode: false
 
+- name: Verify the relays in the same play
+  mailops.smtp.probe:
+    connectors: "{{ smtp_connectors }}"
+    fail_on: [never]
+  register: relay_probe
+
+- name: Check their certificates
+  mailops.smtp.tls_check:
+    connectors: "{{ smtp_connectors }}"
+    fail_on: [never]
+  register: relay_tls
+
+- name: One document with declared-vs-actual and the verification evidence
+  mailops.smtp.audit_report:
+    results:
+      "{{ inventory_hostname }}":
+        declared: "{{ smtp_connectors | mailops.smtp.redact }}"
+        gathered: "{{ current.gathered }}"
+    evidence:
+      probe: "{{ relay_probe }}"
+      tls_check: "{{ relay_tls }}"
+    dest: ./mailops-audit
+  check_mode: false
+
 - name: Write a comparison of staging and production
   mailops.smtp.audit_report:
     comparison: "{{ staging_vs_production }}"
@@ -152,10 +186,18 @@ summary:
   description:
     - Counts shown at the top of the report. For an audit C(hosts), C(hosts_with_drift), C(hosts_with_errors),
       C(connectors), C(connectors_with_drift), C(drifted_fields), C(missing_connectors), C(unexpected_connectors);
-      for a comparison C(left_hosts), C(right_hosts), C(left_connectors), C(right_connectors), C(added_connectors),
-      C(removed_connectors), C(changed_connectors), C(changed_fields).
+      for a comparison C(left_hosts), C(right_hosts), C(unmatched_hosts), C(left_connectors), C(right_connectors),
+      C(added_connectors), C(removed_connectors), C(changed_connectors), C(changed_fields), C(unexpected_fields),
+      C(expected_fields).
   returned: always
   type: dict
   sample: {"hosts": 2, "hosts_with_drift": 1, "hosts_with_errors": 0, "connectors": 3, "connectors_with_drift": 1,
            "drifted_fields": 1, "missing_connectors": 0, "unexpected_connectors": 0}
+evidence:
+  description: Counts of the verification evidence (O(evidence)) - C(connectors), C(probe_problems),
+    C(tls_problems), C(delivery_problems), C(dns_problems) and C(certificate_days_left_min).
+  returned: when O(evidence) was given
+  type: dict
+  sample: {"connectors": 1, "probe_problems": 0, "tls_problems": 0, "delivery_problems": 0, "dns_problems": 0,
+           "certificate_days_left_min": 364}
 '''

@@ -118,11 +118,17 @@ options:
     default: quarantine
   fail_on:
     description:
-      - Result statuses that make the task fail. V(error) is counted on its own, so add it to fail when an
-        answer could not be obtained. V(never) reports without ever failing.
+      - Which results fail the task, in the words every check module of this collection shares (see
+        C(docs/checks.md)).
+      - V(failed) (or V(fail)) fails on any result with status V(fail); V(warning) (or V(warn)) on results with
+        status V(warn).
+      - V(error) fails on results with status V(error) (no answer could be obtained); it is counted on its own,
+        so add it to fail when an answer could not be obtained.
+      - A check name (V(spf), V(dmarc), ...) fails only on failures of that check.
+      - V(never), or an empty list, reports without ever failing.
     type: list
     elements: str
-    choices: [warn, fail, error, never]
+    choices: [failed, warning, error, never, fail, warn, mx, spf, dmarc, dkim, ptr, dnsbl, mta_sts, tls_rpt, dane]
     default: [fail]
   ca_file:
     description:
@@ -259,7 +265,7 @@ def main():
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(DNSPYTHON_IMPORT_ERROR))
     secrets = secret_values(module.params.get("connectors") or [])
     try:
-        results, summary, failed, info = engine.run(module.params)
+        results, summary, failing, info = engine.run(module.params)
     except engine.OptionError as exc:
         module.fail_json(msg=scrub(str(exc), secrets))
     except Exception as exc:  # pylint: disable=broad-except  # no traceback reaches the user
@@ -268,9 +274,11 @@ def main():
     for warning in info.pop("warnings", []):
         module.warn(warning)
     out = dict(changed=False, results=results, summary=summary, resolver=info)
-    if failed:
-        statuses = ", ".join("%d %s" % (summary[s], s) for s in ("warn", "fail", "error")
-                             if s in module.params["fail_on"] and summary.get(s))
+    if failing:
+        counts = {}
+        for item in failing:
+            counts[item["status"]] = counts.get(item["status"], 0) + 1
+        statuses = ", ".join("%d %s" % (counts[s], s) for s in ("warn", "fail", "error") if counts.get(s))
         module.fail_json(msg="DNS checks found %s (fail_on: %s)" % (statuses, ", ".join(module.params["fail_on"])),
                          **out)
     module.exit_json(**out)

@@ -154,6 +154,12 @@ results:
     sent:
       description: Whether at least one message was accepted.
       type: bool
+    last_verified:
+      description:
+        - When the connector's current settings were last tested successfully (UTC, ISO 8601) - now when this run
+          sent, the state file's record when nothing needed sending, null when these settings were never tested.
+      type: str
+      sample: "2026-01-05T10:00:00Z"
     changed:
       description: True exactly when a message was accepted (in check mode - when one would be sent).
       type: bool

@@ -13,6 +13,7 @@ import asyncio
 import email.utils
 import ipaddress
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
 from ansible_collections.mailops.smtp.plugins.module_utils._dns import (
     common,
     dane,
@@ -32,7 +33,8 @@ DOMAIN_CHECKS = ("mx", "spf", "dmarc", "dkim", "mta_sts", "tls_rpt", "dane")
 RELAY_CHECKS = ("ptr", "dnsbl", "dane")
 ALL_CHECKS = ("mx", "spf", "dmarc", "dkim", "ptr", "dnsbl", "mta_sts", "tls_rpt", "dane")
 POLICIES = dmarc.POLICIES
-FAIL_ON = ("warn", "fail", "error", "never")
+FAIL_ON = tuple(_fail_on.choices(ALL_CHECKS))
+_SHARED_STATUS = {common.PASS: "ok", common.WARN: "warning", common.FAIL: "failed", common.ERROR: "error"}
 DEFAULT_DNSBL_ZONES = dnsbl.DEFAULT_ZONES
 
 
@@ -76,9 +78,10 @@ def validate(params):
         raise OptionError("timeout: must be more than 0 and at most 300 seconds")
     if not 1 <= int(params.get("concurrency") or 0) <= 1000:
         raise OptionError("concurrency: must be 1..1000")
-    fail_on = params.get("fail_on") or ["fail"]
-    if "never" in fail_on and len(fail_on) > 1:
-        raise OptionError("fail_on: 'never' cannot be combined with other statuses")
+    try:
+        _fail_on.normalize(params.get("fail_on"))
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
     checks = params.get("checks")
     if checks and "dkim" in checks and not params.get("dkim_selectors"):
         raise OptionError("checks: dkim needs dkim_selectors (the selectors your signer uses, e.g. [s1, google])")
@@ -280,11 +283,12 @@ def summarize(results):
     return summary
 
 
-def is_failed(summary, fail_on):
-    fail_on = fail_on or ["fail"]
-    if "never" in fail_on:
-        return False
-    return any(summary.get(s, 0) for s in fail_on)
+def failing(results, fail_on):
+    """Results that fail the task under fail_on (the shared vocabulary of _fail_on): a check name
+    selects that check's failures."""
+    wanted = _fail_on.normalize(fail_on)
+    return [item for item in results
+            if _fail_on.selects(wanted, _SHARED_STATUS.get(item["status"], "ok"), [item["check"]])]
 
 
 def _shutdown(loop):
@@ -298,7 +302,7 @@ def _shutdown(loop):
 
 
 def run(params):
-    """Entry point for the module: (results, summary, failed, facts about the run)."""
+    """Entry point for the module: (results, summary, the results that fail the task, facts about the run)."""
     validate(params)
     loop = asyncio.new_event_loop()
     try:
@@ -307,4 +311,4 @@ def run(params):
         _shutdown(loop)
     summary = summarize(results)
     info = {"nameservers": client.nameservers, "queries": client.queries}
-    return results, summary, is_failed(summary, params.get("fail_on")), dict(info, warnings=warnings)
+    return results, summary, failing(results, params.get("fail_on")), dict(info, warnings=warnings)

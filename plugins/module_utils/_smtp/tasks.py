@@ -16,6 +16,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_argument_spec,
     connector_label,
@@ -29,7 +30,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification 
 MAX_DESCRIBED = 10
 """Failed connectors named in the failure message; all of them are in results."""
 
-FAIL_ON_CHOICES = ["failed", "warning"] + list(CATEGORIES)
+FAIL_ON_CHOICES = _fail_on.choices(CATEGORIES)
 
 INSTALL_HINT = (". Install it where the task runs (usually the controller, or the host in delegate_to): "
                 "python -m pip install aiosmtplib")
@@ -117,18 +118,12 @@ def result_categories(res):
 
 
 def failing(results, fail_on, level="status", categories=result_categories):
-    """Results that fail the task under fail_on.
+    """Results that fail the task under fail_on (the shared vocabulary of _fail_on).
 
     level: the result key holding ok/warning/failed; categories(res): the categories a failed result has.
     """
-    fail_on = set(fail_on or [])
-    bad = []
-    for res in results:
-        if res[level] == "failed" and ("failed" in fail_on or fail_on & set(categories(res))):
-            bad.append(res)
-        elif res[level] == "warning" and "warning" in fail_on:
-            bad.append(res)
-    return bad
+    wanted = _fail_on.normalize(fail_on)
+    return [res for res in results if _fail_on.selects(wanted, res[level], categories(res))]
 
 
 def describe(res):
@@ -146,6 +141,10 @@ def run(module, items, worker, what, after=None):
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
     secrets = secret_values(connectors)
     params = module.params
+    try:
+        _fail_on.normalize(params["fail_on"])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         results = asyncio.run(engine.run_all(items, worker, params["concurrency"]))
     except Exception as exc:  # pylint: disable=broad-except
@@ -256,8 +255,10 @@ def plan_test_sends(module, connectors):
         else:
             would = False
             reason = "unchanged since the last successful test at %s" % previous.get("tested_at")
+        # the last successful test of these very settings (none once they changed)
+        last_verified = previous.get("tested_at") if previous.get("fingerprint") == fp else None
         plans.append({"purposes": purposes, "recipients": recipients, "fingerprint": fp,
-                      "would_send": would, "reason": reason})
+                      "would_send": would, "reason": reason, "last_verified": last_verified})
     return path, plans
 
 
@@ -274,12 +275,14 @@ def run_test_send(module):
     async def worker(item):
         conn, plan = item
         res = await send_connector(conn, plan, options, check_mode)
+        res["last_verified"] = plan["last_verified"]
         if not check_mode and plan["would_send"] and not res["error"]:
             res["_record"] = {
                 "fingerprint": plan["fingerprint"],
                 "tested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "message_ids": [m["message_id"] for m in res["messages"]],
             }
+            res["last_verified"] = res["_record"]["tested_at"]
         return res
 
     def record(results):

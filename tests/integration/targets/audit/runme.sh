@@ -2,6 +2,8 @@
 # Audit an inventory whose hosts were configured by mailops.smtp.connector, then hand-edit
 # one field of one host's file: the report must name exactly that field on that host, in
 # JSON, Markdown, HTML (rendered by headless Chromium) and JUnit, and never a secret value.
+# Last, the audit also verifies the connectors (audit_verify) against loopback servers and
+# the report carries that evidence next to declared-vs-actual.
 set -eux
 
 WORK="$(mktemp -d)"
@@ -78,4 +80,52 @@ for secret in audit-relay-secret-7f3a audit-portal-secret-91bc a-hand-typed-pass
         echo "secret value found in the audit output"; exit 1
     fi
 done
+
+# 7. Verification evidence in the same report: the audit also probes, checks TLS and DNS and
+#    test-sends from the controller (audit_verify), against an SMTP server and nsd on loopback.
+PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python3}
+# shellcheck source=../setup_mailops_servers/servers.sh
+. ../setup_mailops_servers/servers.sh
+SERVERS_STATE="${WORK}/servers"
+stop_servers() {
+    "$PY" "$SERVERS/smtp_server.py" --state-dir "${SERVERS_STATE}" --name relay --stop || true
+    "$PY" "$SERVERS/dns_server.py" --state-dir "${SERVERS_STATE}" --stop || true
+    rm -rf "${WORK}"
+}
+trap stop_servers EXIT
+"$PY" "$SERVERS/smtp_server.py" --state-dir "${SERVERS_STATE}" --name relay --mode starttls --require-starttls \
+    --auth "mailer:audit-verified-secret-24c8" --background > "${WORK}/smtp.json"
+NAMESERVER=$("$PY" "$SERVERS/dns_server.py" --state-dir "${SERVERS_STATE}" --background \
+    | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["nameserver"])')
+files/make_verified_inventory.sh "${WORK}" "${WORK}/smtp.json" audit-verified-secret-24c8
+ansible-playbook -i "${WORK}/verified-inventory" files/apply.yml > "${WORK}/apply-verified.log" 2>&1 \
+    || { cat "${WORK}/apply-verified.log"; exit 1; }
+verify() {
+    # verify NAME: the audit with evidence, its report under ${WORK}/NAME
+    ansible-playbook mailops.smtp.audit -vvv -i "${WORK}/verified-inventory" -e audit_report_dir="${WORK}/$1" \
+        -e audit_verify=true -e "{\"audit_dns_nameservers\": [\"${NAMESERVER}\"]}" \
+        -e audit_test_send_state="${WORK}/test-send-state.json" > "${WORK}/$1.log" 2>&1 || { cat "${WORK}/$1.log"; exit 1; }
+}
+verify verified
+verify verified-again
+python files/check_evidence.py "${WORK}/verified/audit.json" "${WORK}/verified-again/audit.json"
+grep -q '## Verification evidence' "${WORK}/verified/audit.md"
+grep -q '<h2 id="evidence">Verification evidence</h2>' "${WORK}/verified/audit.html"
+# In the browser: the rendered page holds the evidence table, and its screenshot is not blank.
+chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --user-data-dir="${WORK}/chromium-evidence" \
+    --dump-dom "file://${WORK}/verified/audit.html" > "${WORK}/evidence-dom.html" 2> "${WORK}/chromium-evidence.log" \
+    || { cat "${WORK}/chromium-evidence.log"; exit 1; }
+grep -q '<th>last verified delivery</th>' "${WORK}/evidence-dom.html"
+grep -q '<td>verified-relay</td><td>ok ' "${WORK}/evidence-dom.html"
+chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+    --disable-component-update --disable-sync --user-data-dir="${WORK}/chromium-evidence" \
+    --screenshot="${WORK}/evidence.png" --window-size=1280,900 "file://${WORK}/verified/audit.html#evidence" \
+    > "${WORK}/chromium-evidence.log" 2>&1 || { cat "${WORK}/chromium-evidence.log"; exit 1; }
+python files/check_png.py "${WORK}/evidence.png"
+if [ -n "${AUDIT_EVIDENCE_SCREENSHOT:-}" ]; then cp "${WORK}/evidence.png" "${AUDIT_EVIDENCE_SCREENSHOT}"; fi
+if grep -rqF -- audit-verified-secret-24c8 "${WORK}"/verified* ; then
+    echo "secret value found in the audit output with evidence"; exit 1
+fi
+
 echo "audit: all checks passed"

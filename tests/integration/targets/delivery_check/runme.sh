@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the delivery chain (tests/servers/mail_chain.py), puts foreign messages in the mailboxes,
+# Starts the delivery chain (extensions/servers/mail_chain.py), puts foreign messages in the mailboxes,
 # runs delivery_check against the chain (every delivery case, idempotence, check mode, cleanup),
 # checks that the foreign messages are still there and no probe is left, and that a -vvvv run
 # shows neither the relay password nor the mailbox passwords. Stops the chain whatever happens.

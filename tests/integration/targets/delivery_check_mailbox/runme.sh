@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The IMAP side of delivery_check against a real Dovecot (tests/servers/dovecot_instance.py):
+# The IMAP side of delivery_check against a real Dovecot (extensions/servers/dovecot_instance.py):
 # probes found in INBOX and the SPECIAL-USE \Junk folder, DSNs in a bounce mailbox, cleanup that
 # leaves every other message alone; then the module with an aiosmtpd relay that never delivers
 # (not_arrived, mailbox_error, check mode, one deadline) and a -vvv run that must not show any

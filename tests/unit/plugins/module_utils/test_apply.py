@@ -207,6 +207,7 @@ def test_postfix_files_postmap_check_and_reload(tmp_path):
     host = FakeHost({"postmap": "/fake/postmap", "postfix": "/fake/postfix"})
     res = _apply.run(params(format="postfix", path=str(tmp_path)), host)
     assert res["changed"] is True and res["reload_needed"] is True and res["postfix_check"] == "passed"
+    # postmap reads the main.cf of the directory it compiles for, not the system one
     assert ["/fake/postmap", "-c", str(tmp_path), "hash:%s/sasl_passwd" % tmp_path] in host.calls
     assert ["/fake/postfix", "-c", str(tmp_path), "check"] in host.calls
     assert stat.S_IMODE(os.stat(str(tmp_path / "sasl_passwd")).st_mode) == 0o600

@@ -305,17 +305,70 @@ def test_compare_with_ignored_fields_leaves_only_intended_changes():
     assert [(d["connector"], d["field"]) for d in result["differences"]] == [("fax", "port")]
 
 
-def test_compare_by_host_name_reports_added_and_removed():
-    result = _report.compare_inventories(STAGING, PRODUCTION)
-    assert result["removed"] == [{"host": "app-staging", "connector": "district-relay"},
-                                 {"host": "app-staging", "connector": "fax"}]
-    assert len(result["added"]) == 2 and result["differences"] == []
+def test_compare_by_host_name_lists_hosts_without_partner_as_unmatched():
+    result = _report.compare_inventories(STAGING, PRODUCTION, match_by="host_name")
+    assert result["unmatched_hosts"] == {"left": [{"host": "app-staging", "connectors": 2}],
+                                         "right": [{"host": "app-production", "connectors": 2}]}
+    assert result["added"] == [] and result["removed"] == [] and result["differences"] == []
     report = _report.build_comparison(result, "staging", "production", generated_at="2026-01-02T03:04:05Z")
-    assert report["summary"]["added_connectors"] == 2 and report["drift"] is True
+    assert report["summary"]["unmatched_hosts"] == 2 and report["drift"] is True
     md = _report.render_markdown(report)
-    assert "| app-production | fax |" in md
+    assert "| right | app-production | 2 |" in md
     suite = ET.fromstring(_report.render_junit(report))
-    assert suite.get("tests") == "4" and suite.get("failures") == "4"
+    assert suite.get("tests") == "2" and suite.get("failures") == "2"
+
+
+def test_compare_by_role_lines_hosts_up_without_the_environment_name():
+    staging = dict(STAGING, **{"db-staging": [dict(FAX, name="db")]})
+    production = dict(PRODUCTION, **{"web-production": [dict(FAX, name="web")]})
+    result = _report.compare_inventories(staging, production, environment_names=["staging", "production"])
+    assert [(p["left_host"], p["right_host"], p["connector"]) for p in result["pairs"]] == [
+        ("app-staging", "app-production", "district-relay"), ("app-staging", "app-production", "fax")]
+    assert result["unmatched_hosts"]["left"] == [{"host": "db-staging", "connectors": 1}]
+    assert result["unmatched_hosts"]["right"] == [{"host": "web-production", "connectors": 1}]
+    assert result["added"] == [] and result["removed"] == []
+
+
+def test_expected_policy_separates_environment_differences_from_real_ones():
+    result = _report.compare_inventories(STAGING, PRODUCTION, environment_names=["staging", "production"])
+    by_field = dict((d["field"], d) for d in result["differences"])
+    # the host differs only by the environment's name, the password is a credential: expected
+    assert by_field["host"]["expected"] and by_field["auth.password"]["expected"]
+    assert by_field["host"]["expected_because"] == "differs only by the environment's name"
+    # a port is a real difference
+    assert not by_field["port"]["expected"]
+    report = _report.build_comparison(result, "staging", "production")
+    assert (report["summary"]["unexpected_fields"], report["summary"]["expected_fields"]) == (1, 2)
+    assert _report.comparison_summary_line(report["summary"]).startswith("1 unexpected and 2 expected")
+    html = _report.render_html(report)
+    assert html.index("<h2>Unexpected differences</h2>") < html.index("<td>port</td>") < html.index(
+        "<h2>Expected differences (policy)</h2>") < html.index("<td>host</td>")
+    # a host that differs by more than the environment's name is unexpected
+    other = {"app-production": [dict(RELAY, host="smtp.elsewhere.example"), FAX]}
+    result = _report.compare_inventories(STAGING, other, environment_names=["staging", "production"])
+    assert [d["expected"] for d in result["differences"] if d["field"] == "host"] == [False]
+    # no policy: everything is unexpected
+    result = _report.compare_inventories(STAGING, PRODUCTION, expected=[])
+    assert not any(d["expected"] for d in result["differences"])
+
+
+@pytest.mark.parametrize("text, stripped", [
+    ("smtp-staging.example.org", "smtp.example.org"),
+    ("noreply@staging.example.org", "noreply@example.org"),
+    ("app-staging", "app"),
+    ("staging-app", "app"),
+    ("https://hooks.staging.example.org/x", "https://hooks.example.org/x"),
+    ("stagingserver.example.org", "stagingserver.example.org"),
+])
+def test_strip_environment_takes_out_whole_words_only(text, stripped):
+    assert _report.strip_environment(text, ["staging"]) == stripped
+
+
+def test_compare_rejects_bad_policy_and_ambiguous_hosts():
+    with pytest.raises(_report.DiffError, match="expected/0 must be a dict with fields"):
+        _report.compare_inventories(STAGING, PRODUCTION, expected=[{"field": "host"}])
+    with pytest.raises(_report.DiffError, match="hosts app-prod and app-staging are the same host"):
+        _report.compare_inventories({"app-staging": [], "app-prod": []}, PRODUCTION)
 
 
 def test_compare_same_secret_is_not_a_difference():
@@ -333,7 +386,7 @@ def test_compare_report_renders_without_secret_values():
 
 
 def test_compare_rejects_unknown_matching():
-    with pytest.raises(_report.DiffError, match="match_by must be one of host_name, name"):
+    with pytest.raises(_report.DiffError, match="match_by must be one of role, host_name, name"):
         _report.compare_inventories({}, {}, match_by="ip")
 
 
@@ -358,3 +411,42 @@ def test_audit_report_of_unredacted_declarations_holds_no_secret(host):
     for _fmt, (render, _suffix) in _report.RENDERERS.items():
         assert secret not in render(report)
     assert secret not in _report.render_junit(report)
+# ----------------------------------------------------------------------------- verification evidence
+
+EVIDENCE = {
+    "probe": {"results": [{"name": "district-relay", "status": "ok", "stage_reached": "rcpt",
+                           "tls": {"version": "TLSv1.3"}, "error": None},
+                          {"name": "fax", "status": "failed", "stage_reached": "connect",
+                           "error": {"category": "connection", "hint": "port closed"}}]},
+    "tls_check": {"results": [{"name": "district-relay", "status": "ok",
+                               "certificate": {"days_left": 41, "not_after": "2027-01-07T00:00:00Z"}}]},
+    "test_send": {"results": [{"name": "district-relay", "status": "ok", "sent": False,
+                               "last_verified": "2026-11-01T08:00:00Z", "messages": []}]},
+    "dns_check": {"results": [{"target": "example.org", "kind": "domain", "check": "spf", "status": "fail",
+                               "hint": "relay not authorized"}]},
+}
+
+
+def test_audit_report_carries_verification_evidence_next_to_drift():
+    report = _report.build_audit({"h": {"declared": redact([RELAY]), "gathered": gathered_of([RELAY])}},
+                                 evidence=EVIDENCE, generated_at="2026-11-27T10:00:00Z")
+    evidence = report["evidence"]
+    assert [row["name"] for row in evidence["connectors"]] == ["district-relay", "fax"]
+    assert evidence["summary"] == {"connectors": 2, "probe_problems": 1, "tls_problems": 0, "delivery_problems": 0,
+                                   "dns_problems": 1, "certificate_days_left_min": 41}
+    assert report["drift"] is False  # evidence is shown, it is not drift
+    md = _report.render_markdown(report)
+    assert ("| district-relay | ok rcpt TLSv1.3 | ok: 41 days left (until 2027-01-07T00:00:00Z) "
+            "| ok: 2026-11-01T08:00:00Z |") in md
+    assert "| fax | failed connect (connection) |" in md
+    html = _report.render_html(report)
+    assert '<h2 id="evidence">Verification evidence</h2>' in html
+    assert "<td>example.org</td><td>spf</td><td>fail</td><td>relay not authorized</td>" in html
+    assert PASSWORD not in everything(report)
+
+
+def test_audit_report_rejects_evidence_that_is_not_a_check_result():
+    with pytest.raises(_report.DiffError, match="evidence: unknown key"):
+        _report.build_audit({}, evidence={"smtp": {}})
+    with pytest.raises(_report.DiffError, match="evidence/probe must be the registered result of mailops.smtp.probe"):
+        _report.build_audit({}, evidence={"probe": ["not", "a", "result"]})

@@ -71,12 +71,30 @@ def test_validate_names_the_option(changes, message):
         engine.validate(base_params(**changes))
 
 
+def dns_result(check, status):
+    return {"target": "example.org", "kind": "domain", "check": check, "status": status}
+
+
 def test_fail_on():
-    summary = {"pass": 1, "warn": 1, "fail": 0, "error": 2}
-    assert engine.is_failed(summary, ["fail"]) is False
-    assert engine.is_failed(summary, ["fail", "error"]) is True
-    assert engine.is_failed(summary, ["warn", "fail", "error"]) is True
-    assert engine.is_failed(dict(summary, fail=3), ["never"]) is False
+    results = [dns_result("mx", "pass"), dns_result("spf", "warn"), dns_result("dmarc", "error"),
+               dns_result("ptr", "error")]
+    assert engine.failing(results, ["fail"]) == []
+    assert len(engine.failing(results, ["fail", "error"])) == 2
+    assert len(engine.failing(results, ["warn", "fail", "error"])) == 3
+    assert engine.failing(results + [dns_result("spf", "fail")] * 3, ["never"]) == []
+
+
+def test_fail_on_speaks_the_shared_words():
+    results = [dns_result("mx", "pass"), dns_result("spf", "fail"), dns_result("dmarc", "fail"),
+               dns_result("dkim", "warn"), dns_result("ptr", "error")]
+    # the SMTP checks' words mean the same here
+    assert engine.failing(results, ["failed"]) == engine.failing(results, ["fail"])
+    assert [r["check"] for r in engine.failing(results, ["warning"])] == ["dkim"]
+    # a check name selects that check's failures, as a category does for the SMTP checks
+    assert [r["check"] for r in engine.failing(results, ["spf"])] == ["spf"]
+    assert [r["check"] for r in engine.failing(results, ["error"])] == ["ptr"]
+    # an empty list never fails, as for the SMTP checks
+    assert engine.failing(results, []) == []
 
 
 def test_targets_from_connectors_keep_connector_names_and_relays():

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import engine, tasks
 
 
@@ -42,6 +44,17 @@ def test_fail_on_selects_failures():
     assert names(tasks.failing(RESULTS, ["tls_certificate"])) == ["e"]
     assert names(tasks.failing(RESULTS, ["warning"])) == ["d"]
     assert tasks.failing(RESULTS, []) == []
+
+
+def test_fail_on_speaks_the_shared_words():
+    # the words dns_check uses mean the same here
+    assert names(tasks.failing(RESULTS, ["fail"])) == names(tasks.failing(RESULTS, ["failed"]))
+    assert names(tasks.failing(RESULTS, ["warn"])) == ["d"]
+    # error: the server gave no answer (dns or connection), not a refusal
+    assert names(tasks.failing(RESULTS, ["error"])) == ["c"]
+    assert tasks.failing(RESULTS, ["never"]) == []
+    with pytest.raises(ValueError, match="'never' cannot be combined"):
+        tasks.failing(RESULTS, ["never", "auth"])
 
 
 def test_retries_stop_at_the_bound_and_only_for_retryable_errors():

@@ -17,7 +17,7 @@
   same zones on a free loopback port for the checks run from the host.
 
 Needs root, the Debian packages listed in tests/system-packages.txt and trustme. Nothing leaves
-the machine. See tests/servers/README.md (section Delivery chain).
+the machine. See extensions/servers/README.md (section Delivery chain).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ SPECIAL-USE \\Junk (named "Bulk Mail" unless --junk-folder says otherwise), and 
 at LMTP delivery files every message carrying "X-Spam-Flag: YES" there. Mail is stored as a
 dedicated system user (created if missing, see MAIL_USER). Dovecot starts as root (it needs to
 switch users) and needs the Debian packages dovecot-imapd, dovecot-lmtpd and dovecot-sieve.
-See tests/servers/README.md (section Dovecot).
+See extensions/servers/README.md (section Dovecot).
 """
 
 from __future__ import annotations

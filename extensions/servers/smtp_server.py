@@ -7,7 +7,7 @@
 One process serves one or more listeners on loopback. Each listener writes STATE/NAME.json once it
 accepts connections, stores every accepted message under STATE/NAME/messages/ and every session
 transcript (command verbs only, never arguments of AUTH) in STATE/NAME/sessions.jsonl.
-See tests/servers/README.md (## SMTP) for the command line.
+See extensions/servers/README.md (## SMTP) for the command line.
 """
 
 from __future__ import annotations

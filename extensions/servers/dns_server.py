@@ -7,7 +7,7 @@
 
 Besides nsd, the process keeps a UDP/TCP socket that reads queries and never answers (the
 "dead nameserver" case). A zone nsd cannot load (broken.test) makes nsd itself answer SERVFAIL.
-See tests/servers/README.md (section DNS) for the zones and what each case is for.
+See extensions/servers/README.md (section DNS) for the zones and what each case is for.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ start=$(date +%s)
 # The Debian packages it needs (nsd for the DNS server): installed when run as root,
 # otherwise the exact apt-get command is printed.
 bash "$ROOT/tools/system-packages.sh" "$ROOT/tools/demo-packages.txt"
+# The delivery part (a signing relay, a judging receiver, a mailbox) only when they can be had.
+bash "$ROOT/tools/system-packages.sh" --optional "$ROOT/tools/demo-delivery-packages.txt"
 
 # The Python environment (ansible-core 2.19, aiosmtplib, dnspython, jsonschema, aiosmtpd, ...).
 bash "$ROOT/tests/run.sh" setup-py311

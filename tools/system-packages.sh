@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages named in one or more list files are installed.
 #
-# Usage: tools/system-packages.sh LIST_FILE...
+# Usage: tools/system-packages.sh [--optional] LIST_FILE...
 #
 # A list file has one Debian package a line; blank lines and '#' comments are ignored.
 # As root on a Debian machine the missing packages are installed with apt-get (services
 # they bring are not started: the tests and the demo start what they need themselves).
-# Otherwise nothing is changed and the script exits 1 with the exact command to run.
+# Otherwise nothing is changed and the script exits 1 with the exact command to run (with
+# --optional it only says what is missing and exits 0: the caller does without them).
 # `make test` and `make demo` call it before anything else.
 set -euo pipefail
 
-[ "$#" -gt 0 ] || { echo "usage: $0 LIST_FILE..." >&2; exit 2; }
+optional=0
+if [ "${1:-}" = --optional ]; then
+    optional=1
+    shift
+fi
+[ "$#" -gt 0 ] || { echo "usage: $0 [--optional] LIST_FILE..." >&2; exit 2; }
 
 wanted=()
 for list in "$@"; do
@@ -45,6 +51,11 @@ if [ "${#missing[@]}" = 0 ]; then
 fi
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    if [ "$optional" = 1 ]; then
+        echo "system packages: optional ones missing (the part that needs them is left out): ${missing[*]}"
+        echo "  to have them: sudo apt-get install -y ${missing[*]}"
+        exit 0
+    fi
     echo "system packages: missing ${missing[*]}" >&2
     echo "Install them as root, then run the command again:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2

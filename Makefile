@@ -5,7 +5,7 @@
 
 RUN := bash tests/run.sh
 
-.PHONY: test lint sanity units integration molecule build setup clean demo validate-examples help
+.PHONY: bench test lint sanity units integration molecule build setup clean demo validate-examples help
 
 test:  ## everything: lint, build, units, sanity, integration, molecule
 	$(RUN) all
@@ -30,6 +30,9 @@ build:  ## build the collection tarball into build/dist and check it installs an
 
 setup:  ## create or refresh the test environments under .venv/
 	$(RUN) setup
+
+bench:  ## the collection against swaks, checkdmarc, community.general.mail, ... (build/bench/*.json)
+	bash tools/bench.sh $(BENCH_ARGS)
 
 demo:  ## set up, then run mailops.smtp.demo end to end against local servers (about a minute)
 	bash tools/demo.sh

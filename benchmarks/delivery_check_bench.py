@@ -44,7 +44,7 @@ import uuid
 from _playbook import timed_playbook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHAIN = os.path.join(ROOT, "tests", "servers", "mail_chain.py")
+CHAIN = os.path.join(ROOT, "extensions", "servers", "mail_chain.py")
 RELAY_PASSWORD = "bench-Relay-0452"
 MAILBOX_PASSWORD = "bench-Imap-0453"
 

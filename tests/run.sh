@@ -5,6 +5,7 @@
 #   groups: all, lint, sanity, units, integration, molecule, build
 #   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build
 #           units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule
+#           bench-short
 #
 # It creates the Python environments it needs under .venv/ (reused while the requirements
 # files are unchanged), copies the collection to <tmp>/ansible_collections/mailops/smtp (the
@@ -330,6 +331,12 @@ stage_integration() {
     with_venv py311 ansible-test integration --color no --python 3.11 --allow-destructive --continue-on-error ${INTEGRATION_ARGS:-}
 }
 
+stage_bench_short() {
+    # The benchmarks with small counts: not a measurement, a check that every peer still runs and
+    # that both sides still reach the same verdicts (`make bench` is the measurement).
+    bash "$ROOT/tools/bench.sh" --short
+}
+
 stage_molecule() {
     need_venvs
     local dir scenarios=() scenario
@@ -405,6 +412,7 @@ stage_hint() {
         units-*) echo "ansible-test units failed; results are in $COLL/tests/output/" ;;
         integration-*) echo "an integration target failed; results are in $COLL/tests/output/" ;;
         molecule) echo "a Molecule scenario failed" ;;
+        bench-short) echo "a benchmark's peer did not run, or the two sides disagreed (see above)" ;;
         *) echo "see the output above" ;;
     esac
 }
@@ -412,7 +420,8 @@ stage_hint() {
 expand() {
     case "$1" in
         all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build \
-            units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule ;;
+            units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule \
+            bench-short ;;
         lint) echo system-packages setup ruff schema-sync changelog-lint ansible-lint ;;
         sanity) echo system-packages setup sanity-2.18 sanity-2.19 sanity-2.21 ;;
         units) echo system-packages setup units-2.18 units-2.19 units-2.21 ;;
@@ -441,6 +450,7 @@ dispatch() {
         sanity-2.21) run_stage sanity-2.21 stage_sanity py312 3.12 ;;
         integration-2.19) run_stage integration-2.19 stage_integration ;;
         molecule) run_stage molecule stage_molecule ;;
+        bench-short) run_stage bench-short stage_bench_short ;;
         *) die "unknown stage: $1 (see the head of tests/run.sh)" ;;
     esac
 }

@@ -295,8 +295,9 @@ class Chain:
              "smtpd_tls_chain_files = %s, %s" % (rcv_key, rcv_chain),
              "smtpd_tls_received_header = yes",
              "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination",
-             "smtpd_recipient_restrictions = check_recipient_access texthash:%s/recipient_access, "
-             "check_policy_service unix:private/policyd-spf" % conf_dir,
+             "smtpd_recipient_restrictions = %scheck_recipient_access texthash:%s/recipient_access, "
+             "check_policy_service unix:private/policyd-spf"
+             % ("sleep %d, " % args.receiver_delay if args.receiver_delay else "", conf_dir),
              "policyd-spf_time_limit = 3600",
              "smtpd_milters = unix:%s, unix:%s" % (rcv_dkim, rcv_dmarc),
              "milter_default_action = tempfail",
@@ -336,7 +337,8 @@ class Chain:
              "smtpd_recipient_restrictions = check_recipient_access texthash:%s/forge" % relay_tables,
              "smtpd_milters = unix:%s" % relay_dkim,
              "milter_default_action = tempfail",
-             "default_process_limit = 200"])
+             "default_process_limit = 200",
+             "smtp_destination_concurrency_limit = 100"])
 
         state = {
             "relay": {"host": "127.0.0.1", "port": relay_port, "ca_file": ca_file, "server_name": "localhost",
@@ -498,6 +500,8 @@ def main(argv=None):
     parser.add_argument("--bounce-mailbox", default="bounces:B0unce-S3cret", metavar="USER:PASSWORD",
                         help="IMAP login of the mailbox every address at the sender domains goes to")
     parser.add_argument("--relay-port", type=int, default=0, help="submission port of the relay; 0 picks one")
+    parser.add_argument("--receiver-delay", type=int, default=0, metavar="SECONDS",
+                        help="the receiver pauses this long at RCPT (Postfix 'sleep'): a slow, distant receiver")
     _daemon.add_control_arguments(parser, "every part of the chain is ready")
     args = parser.parse_args(argv)
     done = _daemon.control(args, __file__, argv, state_path(os.path.abspath(args.state_dir)),

@@ -147,7 +147,10 @@ class Watcher:
                 uids = self.session.probe_uids()
             else:
                 uids = self.session.text_uids(PROBE_HEADER)
-            new = [u for u in uids if (folder, u) not in self.seen]
+            # A probe can land before its connector asks for it (the relay delivers while the
+            # sending side is still closing its session): look again at what was seen for a token
+            # that is now awaited.
+            new = [u for u in uids if (folder, u) not in self.seen or self.seen[(folder, u)] in wanted]
             if not new:
                 continue
             if self.kind == PROBES:

@@ -183,8 +183,8 @@ results:
     status:
       description:
         - V(delivered), V(delivered_to_junk), V(bounced), V(not_arrived), V(mailbox_error), a submission category
-          (see M(mailops.smtp.test_send)) when the relay refused, or V(unchanged) when nothing was sent and no
-          earlier result is known.
+          (see M(mailops.smtp.test_send)) when the relay refused, or V(not_checked) in check mode when no earlier
+          verified result is known.
       type: str
       sample: delivered
     outcome:
@@ -294,8 +294,10 @@ results:
       sample: {"action": "failed", "status": "5.1.1", "diagnostic": "smtp; 550 5.1.1 <nobody@example.org>: Recipient
         address rejected: User unknown", "recipient": "nobody@example.org"}
     cleanup:
-      description: Probe messages deleted from each mailbox - C(deleted) (this run's), C(stale) (earlier runs'
-        probes and bounces), C(expunge) (V(uid_expunge) or V(expunge)).
+      description: Per mailbox (C(mailbox), C(bounce_mailbox)) the probe messages deleted there by this task, for
+        every connector that shares it - C(deleted) (this run's probes or their bounces), C(stale) (those of earlier
+        runs whose deadline has passed), C(expunge) (V(uid_expunge), V(expunge), or V(flagged) when other messages
+        flagged C(\Deleted) forbid a plain EXPUNGE).
       type: dict
     evidence:
       description: The received header block (C(headers), with every secret and the probe body removed),

@@ -138,10 +138,10 @@ def test_plain_data_unwraps_subclasses_and_stringifies_the_rest():
 
 
 def test_check_only_fields_never_reach_a_host():
+    mailbox = {"host": "imap.example.net", "username": "p", "password": "Imap-pw"}
+    bounce = {"host": "imap.example.org", "username": "b", "password": "Bounce-pw"}
     conn = dict(MINIMAL, auth={"username": "u", "password": "Relay-pw"},
-                test={"to": ["p@example.net"], "mailbox": {"host": "imap.example.net", "username": "p",
-                                                            "password": "Imap-pw"},
-                      "bounce_mailbox": {"host": "imap.example.org", "username": "b", "password": "Bounce-pw"}})
+                test={"to": ["p@example.net"], "mailbox": mailbox, "bounce_mailbox": bounce})
     assert _model.CHECK_ONLY_PATHS == (("test", "mailbox"), ("test", "bounce_mailbox"))
     view = _model.host_view(conn)
     assert view["test"] == {"to": ["p@example.net"]} and view["auth"] == conn["auth"]

@@ -82,6 +82,8 @@ BEHAVIOURS = {
     "trickle-greeting": {},  # the greeting a byte at a time (trickle_delay seconds per byte)
     "starttls-garbage": {},  # 220 to STARTTLS, then bytes that are not TLS
     "auth-drop": {},  # AUTH is answered by closing the connection
+    "connect-drop": {},  # every connection is closed before the greeting
+    "mail-drop": {},  # MAIL is answered by closing the connection
     "data-drop": {},  # the connection is closed while the message is being sent
     "max-recipients-1": {},  # 452 4.5.3 from the second recipient on
     "eightbit-garbage": {"rcpt": "550 5.1.1 <{addr}>: unknown user \xff\xfe\xe9t\xe9 \x8f\x90"},
@@ -368,6 +370,9 @@ class RecordingSMTP(SMTP):
         delay = self._spec.get("banner_delay") or 0
         if delay:
             await asyncio.sleep(delay)
+        if self._spec["behaviour"] == "connect-drop":
+            self.transport.close()
+            return
         if self._spec["behaviour"] == "trickle-greeting":
             for byte in b"220 mail.test.invalid ESMTP a greeting sent one byte at a time\r\n":
                 if self.transport is None or self.transport.is_closing():
@@ -408,6 +413,12 @@ class RecordingSMTP(SMTP):
             self.transport.close()
             return
         await super().smtp_AUTH(arg)
+
+    async def smtp_MAIL(self, arg):
+        if self._spec["behaviour"] == "mail-drop":
+            self.transport.close()
+            return
+        await super().smtp_MAIL(arg)
 
     def connection_lost(self, error):
         record = {

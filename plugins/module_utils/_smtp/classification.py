@@ -47,8 +47,8 @@ _PORTLESS = re.compile(r"^Error connecting to \S+ on port None: ")
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 _LINE_ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b", re.MULTILINE)
 
-QUESTIONS = ("silence", "plain_port", "handshake", "auth_drop", "untrusted_chain", "certificate_names",
-             "certificate_dates")
+QUESTIONS = ("silence", "plain_port", "handshake", "auth_drop", "early_drop", "untrusted_chain",
+             "certificate_names", "certificate_dates")
 """What the engine may be asked to find out before a verdict (see settle())."""
 
 
@@ -439,9 +439,8 @@ def classify_exception(exc, stage, security="starttls", context=None):
                           "(no 2xx reply): nothing was delivered. Retried; if it persists, the server or "
                           "a content filter on the path drops the message (check its size and the "
                           "server's logs).", retryable=True, message=text)
-        return result("connection", stage,
-                      "The server closed the connection at stage %s: it may limit connections, or "
-                      "dislike this client's address." % stage, retryable=True, message=text)
+        return _asked(result("connection", stage, "The server closed the connection at stage %s." % stage,
+                             retryable=True, message=text), "early_drop")
 
     return result("protocol", stage, "Unexpected error at stage %s (%s)." % (stage, name), message=text)
 
@@ -541,6 +540,15 @@ def settle(question, provisional, evidence, security, min_version="1.2"):
                    "machine's clock says %s. Either the certificate was installed before its start date or "
                    "this machine's clock is behind; compare with a time server." % (
                        evidence["not_before"], evidence.get("now")), False)
+    if question == "early_drop":
+        if evidence.get("session_ok"):
+            return out("connection", "The server closed the connection at stage %s, while a fresh session got "
+                       "through EHLO: it hung up on what this session sent at that stage (a sender or "
+                       "recipient it dislikes, or this client's pace). Retried; the server's logs say why."
+                       % res["stage"], True)
+        return out("connection", "The server closes every connection from this client (a fresh session was "
+                   "dropped too, at stage %s): a connection limit, or a block of this client's address or "
+                   "network. Retried; probe from another host to tell which." % res["stage"], True)
     if question == "untrusted_chain":
         length = evidence.get("chain_length")
         if evidence.get("leaf_self_signed"):

@@ -311,7 +311,7 @@ class Session:
             return await self._plain_read(infos)
         if question in ("handshake", "untrusted_chain", "certificate_names", "certificate_dates"):
             return await self._lenient_tls(infos, self.security == "starttls")
-        if question == "auth_drop":
+        if question in ("auth_drop", "early_drop"):
             fresh = Session(self.connector, self.ehlo_name, self.resolver)
             try:
                 await fresh.open()

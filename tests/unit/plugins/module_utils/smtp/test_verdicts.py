@@ -214,3 +214,15 @@ def test_dates_are_set_against_this_machines_clock():
 ])
 def test_5_7_0_is_authentication_only_when_it_says_so(code, text, category):
     assert classify_reply(code, text, "data")["category"] == category
+
+
+@pytest.mark.parametrize("stage", ["banner", "ehlo", "mail", "rcpt"])
+def test_an_early_drop_says_whether_every_connection_is_dropped(stage):
+    question, res = provisional(ConnectionResetError("Connection lost"), stage, "none")
+    assert question == "early_drop"
+    specific = settle(question, res, {"session_ok": True}, "none")
+    everything = settle(question, res, {"session_ok": False}, "none")
+    assert specific["category"] == everything["category"] == "connection"
+    assert specific["retryable"] and everything["retryable"]
+    assert "fresh session got through EHLO" in specific["hint"]
+    assert "every connection" in everything["hint"]

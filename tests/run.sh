@@ -114,6 +114,8 @@ stage_setup() {
     ensure_venv py312 "$py312" "$ROOT/tests/requirements-core-2.21.txt"
     # the oldest supported ansible-core (meta/runtime.yml), for sanity and units only
     ensure_venv py311-2.18 "$py311" "$ROOT/tests/requirements-core-2.18.txt"
+    # galaxy-importer pins its own linters: an environment of its own, for the build stage
+    ensure_venv galaxy-importer "$py311" "$ROOT/tests/requirements-galaxy-importer.txt"
     local venv
     for venv in py311 py312 py311-2.18; do
         "$VENVS/$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v
@@ -138,7 +140,7 @@ stage_setup_py311() {  # only what the demo and the examples' validation need
 
 need_venvs() {
     if [ ! -x "$VENVS/py311/bin/ansible-test" ] || [ ! -x "$VENVS/py312/bin/ansible-test" ] \
-        || [ ! -x "$VENVS/py311-2.18/bin/ansible-test" ]; then
+        || [ ! -x "$VENVS/py311-2.18/bin/ansible-test" ] || [ ! -x "$VENVS/galaxy-importer/bin/python" ]; then
         stage_setup
     fi
 }
@@ -240,6 +242,8 @@ stage_build() {
     bash "$ROOT/tests/installed-demo.sh" "$tarball" "$VENVS/py311" "$TEST_ROOT/installed-demo" || bad=1
     banner "execution environment: ansible-builder create"
     bash "$ROOT/tests/ee-context.sh" "$tarball" "$VENVS/py311" "$TEST_ROOT/ee" || bad=1
+    banner "galaxy-importer"
+    bash "$ROOT/tests/galaxy-importer.sh" "$tarball" "$VENVS/galaxy-importer" "$TEST_ROOT/galaxy-importer" || bad=1
     return "$bad"
 }
 

@@ -124,7 +124,7 @@ chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --d
     > "${WORK}/chromium-evidence.log" 2>&1 || { cat "${WORK}/chromium-evidence.log"; exit 1; }
 python files/check_png.py "${WORK}/evidence.png"
 if [ -n "${AUDIT_EVIDENCE_SCREENSHOT:-}" ]; then cp "${WORK}/evidence.png" "${AUDIT_EVIDENCE_SCREENSHOT}"; fi
-if grep -rqF -- audit-verified-secret-24c8 "${WORK}"/verified* ; then
+if grep -rqF -- audit-verified-secret-24c8 "${WORK}/verified" "${WORK}/verified-again" "${WORK}"/verified*.log; then
     echo "secret value found in the audit output with evidence"; exit 1
 fi
 

@@ -69,13 +69,14 @@ options:
       - V(gitlab) writes the C(gitlab_rails['smtp_*']) settings of Omnibus GitLab's C(gitlab.rb) (one connector).
       - V(nextcloud) writes the C(mail_*) entries of Nextcloud's C(config/config.php) (one connector).
       - V(redmine) writes the C(email_delivery) block of Redmine's C(config/configuration.yml) (one connector).
+      - V(mastodon) writes the C(SMTP_*) variables of Mastodon's C(.env.production) (one connector).
       - V(grafana) writes the C([smtp]) section of C(grafana.ini) when O(path) ends in C(.ini), else the
         C(GF_SMTP_*) environment form (one connector per file).
       - V(template) writes any file from a Jinja2 O(template), and a sidecar record C(<path>.mailops.json)
         that V(gathered) reads. V(deleted) removes the file and its record once no connector remains.
     type: str
     required: true
-    choices: [django, env, gitea, gitlab, grafana, ini, javamail, json, msmtp, nextcloud, postfix, redmine, template, yaml]
+    choices: [django, env, gitea, gitlab, grafana, ini, javamail, json, mastodon, msmtp, nextcloud, postfix, redmine, template, yaml]
   path:
     description:
       - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)).

@@ -78,6 +78,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     inifile,
     javamail,
     jsonfile,
+    mastodon,
     msmtp,
     nextcloud,
     postfix,
@@ -88,7 +89,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud, redmine)
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, django, grafana, gitea, gitlab, nextcloud, redmine, mastodon)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

@@ -30,6 +30,7 @@ import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.tests.unit.plugins.hosts import NoHost
 
 # The directory that holds ansible_collections/ (not resolved: the collection may be a symlink).
 COLLECTIONS_ROOT = str(Path(_apply.__file__).parents[5])
@@ -96,18 +97,6 @@ def temp_files(directory):
 
 
 # ---------------------------------------------------------------- crash safety
-
-class NoHost:
-    """The target seam for runs in this process: msmtp needs no program."""
-
-    @staticmethod
-    def run(cmd):
-        raise AssertionError("no command expected, got %r" % (cmd,))
-
-    @staticmethod
-    def which(name):
-        return None
-
 
 def _kill_when(proc, directory, rng, duration):
     """kill -9 proc at a random point: anywhere in the run, or right when its temp file appears.

@@ -161,9 +161,6 @@ class Mastodon(_base.Format):
         min_tls_version=_base.Lacks(
             "Mastodon has no setting for the TLS version: Ruby's OpenSSL defaults decide, so min_version 1.3 is "
             "not enforced"),
-        auth_mechanisms=_base.Lacks(
-            "Mastodon takes one mechanism (SMTP_AUTH_METHOD: plain, login or cram_md5), the first of "
-            "auth.mechanisms; the others are only recorded"),
         multiple_connectors=_base.Lacks(
             ".env.production holds one SMTP configuration: one connector per file", _base.Lacks.REFUSED),
     )

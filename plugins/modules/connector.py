@@ -27,7 +27,9 @@ description:
     action plugin is refused in the same way (in states V(gathered), V(deleted) and V(parsed) only a wrong
     type or an out-of-range value is refused).
   - Writes are atomic (a temporary file in the same directory, renamed over the target), locked (two
-    runs on the same directory cannot interleave) and leave no partial file behind.
+    runs on the same directory cannot interleave) and leave no partial file behind. The temporary file
+    of a run that was killed is removed by the next run.
+  - A symlinked O(path) is followed; the file it points to is replaced and the link is kept.
   - Secrets (O(config[].auth.password)) never appear in the diff, in return values or in messages;
     where they matter, they are reported as V(changed) or V(unchanged) against the declared value.
   - The file formats, and which model field each one writes where, are documented in the collection's
@@ -72,6 +74,7 @@ options:
       - V(gitlab) writes the C(gitlab_rails['smtp_*']) settings of Omnibus GitLab's C(gitlab.rb) (one connector).
       - V(nextcloud) writes the C(mail_*) entries of Nextcloud's C(config/config.php) (one connector).
       - V(redmine) writes the C(email_delivery) block of Redmine's C(config/configuration.yml) (one connector).
+      - V(mastodon) writes the C(SMTP_*) variables of Mastodon's C(.env.production) (one connector).
       - V(grafana) writes the C([smtp]) section of C(grafana.ini) when O(path) ends in C(.ini), else the
         C(GF_SMTP_*) environment form (one connector per file).
       - V(template) writes any file from a Jinja2 O(template), and a sidecar record C(<path>.mailops.json)
@@ -85,8 +88,8 @@ options:
       - V(exim4), V(nullmailer) and V(dma) hold one connector.
     type: str
     required: true
-    choices: [django, dma, env, exim4, gitea, gitlab, grafana, ini, javamail, json, msmtp, nextcloud, nullmailer, postfix,
-              redmine, template, yaml]
+    choices: [django, dma, env, exim4, gitea, gitlab, grafana, ini, javamail, json, mastodon, msmtp, nextcloud, nullmailer,
+              postfix, redmine, template, yaml]
   path:
     description:
       - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)),

@@ -82,6 +82,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     inifile,
     javamail,
     jsonfile,
+    mastodon,
     msmtp,
     nextcloud,
     nullmailer,
@@ -94,7 +95,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
 _MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma,
-            django, grafana, gitea, gitlab, nextcloud, redmine)
+            django, grafana, gitea, gitlab, nextcloud, redmine, mastodon)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
 """{format name: Format}, the registry."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
 
 RECORD_MARK = "mailops: "
@@ -71,6 +72,9 @@ def extras(conn, carried_pairs):
     out = {"name": conn["name"]}
     for path, value in _common.flatten(conn):
         if path != ("name",) and carried.get(path) != value:
+            if path in _model.SECRET_PATHS:
+                # The record is a comment in clear text: a secret goes only where the program reads it.
+                raise _common.FormatError("%s: cannot be written in this format" % _common.pointer(path), path)
             out[_common.path_key(path)] = value
     for path in carried:
         if path not in dict(_common.flatten(conn)):

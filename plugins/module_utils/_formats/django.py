@@ -237,9 +237,6 @@ class Django(_base.Format):
         auth_mechanisms=_base.Lacks(
             "Django cannot restrict AUTH mechanisms: smtplib picks CRAM-MD5, then PLAIN, then LOGIN from what the "
             "server offers"),
-        envelope_sender=_base.Lacks(
-            "Django has no envelope sender setting: MAIL FROM is the From address of each message "
-            "(DEFAULT_FROM_EMAIL unless the code passes another)"),
         multiple_connectors=_base.Lacks(
             "Django's EMAIL_* settings describe one SMTP server: write one file per connector", _base.Lacks.REFUSED),
     )

@@ -213,11 +213,6 @@ class Gitlab(_base.Format):
         min_tls_version=_base.Lacks(
             "GitLab has no setting for the TLS version: Ruby's OpenSSL defaults decide, so min_version 1.3 is "
             "not enforced"),
-        auth_mechanisms=_base.Lacks(
-            "GitLab takes one mechanism (smtp_authentication: plain, login or cram_md5), the first of "
-            "auth.mechanisms; the others are only recorded"),
-        envelope_sender=_base.Lacks(
-            "GitLab has no envelope sender setting: MAIL FROM is gitlab_email_from"),
         multiple_connectors=_base.Lacks(
             "gitlab.rb holds one SMTP configuration: one connector per file", _base.Lacks.REFUSED),
     )

@@ -176,8 +176,6 @@ class Grafana(_base.Format):
             "min_version 1.3 is not enforced"),
         auth_mechanisms=_base.Lacks(
             "Grafana cannot restrict AUTH mechanisms: go-mail chooses from what the server offers (CRAM-MD5 first)"),
-        envelope_sender=_base.Lacks(
-            "Grafana has no envelope sender setting: MAIL FROM is from_address"),
         multiple_connectors=_base.Lacks(
             "grafana.ini has one [smtp] section: one connector per file", _base.Lacks.REFUSED),
     )

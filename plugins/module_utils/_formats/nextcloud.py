@@ -319,8 +319,6 @@ class Nextcloud(_base.Format):
         auth_mechanisms=_base.Lacks(
             "Nextcloud cannot restrict AUTH mechanisms: Symfony Mailer picks from what the server offers "
             "(mail_smtpauthtype is ignored)"),
-        envelope_sender=_base.Lacks(
-            "Nextcloud has no envelope sender setting: MAIL FROM is mail_from_address@mail_domain"),
         multiple_connectors=_base.Lacks(
             "config.php holds one mail configuration: one connector per file", _base.Lacks.REFUSED),
     )

@@ -274,11 +274,10 @@ class Redmine(_base.Format):
         min_tls_version=_base.Lacks(
             "Redmine has no setting for the TLS version: Ruby's OpenSSL defaults decide, so min_version 1.3 is "
             "not enforced"),
-        auth_mechanisms=_base.Lacks(
-            "Redmine takes one mechanism (authentication: plain, login or cram_md5), the first of "
-            "auth.mechanisms; the others are only recorded"),
         envelope_sender=_base.Lacks(
-            "Redmine has no envelope sender setting: MAIL FROM is the emission address of its database settings"),
+            "Redmine's sender (From and MAIL FROM) is not in configuration.yml but a database setting "
+            "(Administration, Settings, Email notifications, emission address): senders.default is only recorded "
+            "there, set it in Redmine"),
         multiple_connectors=_base.Lacks(
             "configuration.yml holds one email_delivery per environment: one connector per file",
             _base.Lacks.REFUSED),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Writes gitlab.rb, config.php and configuration.yml with the connector module over copies of the shipped files,
-# then lets the real Ruby (also through ERB and YAML, as Redmine) and PHP read them (files/read_back.py) and proves that every value
+# Writes gitlab.rb, config.php, configuration.yml and .env.production with the connector module over copies of the shipped files,
+# then lets the real Ruby (also through ERB and YAML, as Redmine, and dotenv, as Mastodon) and PHP read them (files/read_back.py) and proves that every value
 # came back as written, that no value added a setting, and that no password reached the
 # -vvv --diff output.
 set -eu
@@ -18,7 +18,9 @@ cat > "$STATE/vars.json" <<'JSON'
 {"secrets": {
   "gitlab": "Ap-S3cret ' \\ \" #{`id`} $HOME ?> // # end\\",
   "nextcloud": "Ap-S3cret ' \\ \" ?> <?php system('id'); // $x {$y} end\\",
-  "redmine": "Ap-S3cret <%= `id` %> <%% ' \\ \" # : - [x] {y} &a *b !c end"
+  "redmine": "Ap-S3cret <%= `id` %> <%% ' \\ \" # : - [x] {y} &a *b !c end",
+  "mastodon": "Ap-S3cret $(id) ${HOME} $HOME \\n \" # end",
+  "mastodon_quote": "Ap-S3cret it's $HOME and $(id) \" # end"
 }}
 JSON
 printf '{"work_dir": "%s"}\n' "$STATE/work" > "$STATE/dirs.json"
@@ -26,6 +28,7 @@ mkdir -p "$STATE/work"
 cp "$FIXTURES/gitlab.rb" "$STATE/work/gitlab.rb"
 cp "$FIXTURES/nextcloud-config.php" "$STATE/work/config.php"
 cp "$FIXTURES/redmine-configuration.yml" "$STATE/work/configuration.yml"
+cp "$FIXTURES/mastodon.env.production" "$STATE/work/.env.production"
 
 export ANSIBLE_NOCOLOR=1
 ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "@$STATE/vars.json" \

@@ -17,6 +17,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _forma
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import validate_connectors
+from ansible_collections.mailops.smtp.tests.unit.plugins.hosts import NoHost
 
 ROOT = Path(__file__).resolve().parents[4]
 BASE = {"name": "relay", "host": "smtp.example.org", "port": 587,
@@ -40,18 +41,6 @@ RULE = {("weaker", False): "SMTP120", ("weaker", True): "SMTP121", ("stricter", 
 
 LACKS = [(name, cap) for name, fmt in sorted(_formats.FORMATS.items()) for cap, value in fmt.capabilities.items()
          if value is not True and cap != "multiple_connectors"]
-
-
-class NoHost:
-    """A host with no programs: the formats here need none."""
-
-    @staticmethod
-    def run(cmd):
-        raise AssertionError("no command expected, got %r" % (cmd,))
-
-    @staticmethod
-    def which(name):
-        return None
 
 
 def asking(capability, accept=False):

@@ -38,6 +38,13 @@ yaml = YAML.load(ERB.new(File.read(ARGV[0])).result, permitted_classes: [Symbol]
 print JSON.generate(yaml)
 """
 
+# As Mastodon loads .env.production: the dotenv gem's parser (with its $VAR and $(command) expansion).
+DOTENV = r"""
+require 'dotenv'
+require 'json'
+print JSON.generate(Dotenv::Parser.call(File.read(ARGV[0])))
+"""
+
 
 def run(argv):
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -102,8 +109,19 @@ def main():
     if sorted(redmine) != ["default", "development", "production"] or \
             redmine["default"].get("attachments_storage_path") != "/var/lib/redmine/files":
         sys.exit("FAILED: configuration.yml lost or gained settings outside email_delivery")
-    print("ruby read gitlab.rb and configuration.yml (ERB + YAML), php read config.php: every value as written, "
-          "nothing injected")
+    for name, password in (("/.env.production", secrets["mastodon"]), ("/quote.env", secrets["mastodon_quote"])):
+        env = run(["ruby", "-e", DOTENV, work + name])
+        expect("ruby dotenv (%s)" % name, env, {
+            "SMTP_DELIVERY_METHOD": "smtp", "SMTP_SERVER": "smtp.example.org", "SMTP_PORT": "465",
+            "SMTP_PASSWORD": password, "SMTP_AUTH_METHOD": "plain", "SMTP_ENABLE_STARTTLS": "never",
+            "SMTP_TLS": "true", "SMTP_OPENSSL_VERIFY_MODE": "peer", "SMTP_CA_FILE": "/etc/ssl/relay-ca.pem",
+            "SMTP_FROM_ADDRESS": "Mastodon <notifications@social.example.org>",
+        })
+    env = run(["ruby", "-e", DOTENV, work + "/.env.production"])
+    if env.get("LOCAL_DOMAIN") != "social.example.org" or env.get("DB_NAME") != "mastodon_production" or len(env) != 24:
+        sys.exit("FAILED: .env.production lost or gained variables (%d)" % len(env))
+    print("ruby read gitlab.rb, configuration.yml (ERB + YAML) and .env.production (dotenv), php read config.php: "
+          "every value as written, nothing injected")
     return 0
 
 

@@ -61,6 +61,19 @@ def test_application_round_trip(fmt, options, conn):
     assert text.endswith("\n") and _common.MANAGED_MARK in text
 
 
+def _dotenv_ok(conn):
+    """dotenv's documented limit: no value with both ' and \\ (mastodon)."""
+    return not any("'" in str(v) and "\\" in str(v) for _p, v in _common.flatten(_common.canonical(conn)))
+
+
+@SETTINGS
+@given(conn=connectors().filter(_dotenv_ok))
+def test_mastodon_round_trip(conn):
+    text = _formats.render("mastodon", [conn])
+    assert _formats.parse("mastodon", text) == canonical([conn])
+    assert _formats.render("mastodon", [conn], text) == text
+
+
 def _grafana_ok(conn):
     """Grafana's documented limits: implicit TLS exactly on port 465, no ${...} in values (it expands them)."""
     norm = _common.canonical(conn)

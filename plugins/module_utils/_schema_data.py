@@ -183,6 +183,7 @@ CONNECTOR_SCHEMA = {
             'minProperties': 1,
             'maxProperties': 50,
             'propertyNames': {
+                'type': 'string',
                 'pattern': '^[a-z][a-z0-9_]{0,31}$',
             },
             'additionalProperties': {

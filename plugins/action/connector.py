@@ -68,8 +68,8 @@ class ActionModule(ActionBase):
 
     def _run(self, result, task_vars, secrets):
         raw_config = self._task.args.get("config")
-        if isinstance(raw_config, list) and self._task.args.get("state", "replaced") in ("replaced", "overridden",
-                                                                                          "rendered"):
+        writing = self._task.args.get("state", "replaced") in ("replaced", "overridden", "rendered")
+        if isinstance(raw_config, list) and writing:
             # The rules first: Ansible's argument spec would report an unknown key or a wrong type
             # without the rule id and JSON pointer, and stop at the first one.
             findings = self._validate(_model.plain_data(raw_config), secrets, blocking=True)

@@ -74,6 +74,15 @@ class ActionModule(ActionBase):
         return result
 
     def _run(self, result, task_vars, secrets):
+        raw_config = self._task.args.get("config")
+        writing = self._task.args.get("state", "replaced") in ("replaced", "overridden", "rendered")
+        if isinstance(raw_config, list) and writing:
+            # The rules first: Ansible's argument spec would report an unknown key or a wrong type
+            # without the rule id and JSON pointer, and stop at the first one.
+            findings = self._validate(_model.plain_data(raw_config), secrets, blocking=True)
+            if findings.get("failed"):
+                result.update(findings)
+                return result
         _spec, params = self.validate_argument_spec(argument_spec=_apply.argument_spec())
         params = _model.plain_data(params)
         config = [_strip_none(c) for c in params.get("config") or []]

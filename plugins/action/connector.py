@@ -79,7 +79,9 @@ class ActionModule(ActionBase):
         if isinstance(raw_config, list) and writing:
             # The rules first: Ansible's argument spec would report an unknown key or a wrong type
             # without the rule id and JSON pointer, and stop at the first one.
-            findings = self._validate(_model.plain_data(raw_config), secrets, blocking=True)
+            fmt = self._task.args.get("format")
+            findings = self._validate(_model.plain_data(raw_config), fmt if fmt in _formats.FORMATS else None,
+                                      secrets, blocking=True)
             if findings.get("failed"):
                 result.update(findings)
                 return result

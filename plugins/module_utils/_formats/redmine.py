@@ -257,8 +257,8 @@ def parse(text, options=None):
         return []
     values, record = _settings(lines, span)
     delivery = [ln for ln in lines[span[0]:span[1]] if re.match(r"^    delivery_method:", ln)]
-    if delivery and read_scalar(delivery[0].split(":", 1)[1], "delivery_method", span[0] + 1) not in (":smtp",
-                                                                                                        "smtp"):
+    method = read_scalar(delivery[0].split(":", 1)[1], "delivery_method", span[0] + 1) if delivery else "smtp"
+    if method not in (":smtp", "smtp"):
         return []
     if not values.get("address") and not record:
         return []

@@ -176,7 +176,8 @@ class Nullmailer(_base.Format):
         return 0o600, uid, gid
 
     def secret_encodings(self, secret):
-        return (secret, shlex.quote(secret))
+        # The whole '--pass=...' word is single-quoted: inside it a quote is written as '"'"'.
+        return (secret, secret.replace("'", "'\"'\"'"))
 
     def reload_needed(self, changes):
         # nullmailer-send reads remotes for each delivery: nothing to reload.

@@ -5,7 +5,8 @@ collection's schemas/ directory, so the schema is also shipped as a Python liter
 plugins/module_utils/_schema_data.py; the option documentation of every plugin that
 takes connectors comes from plugins/doc_fragments/connector.py; the field reference in
 docs/model.md is a table of the same schema. All three are written by this script;
-`--check` (run by the tests) fails when any is stale.
+`--check` (run by the tests) fails when any is stale. It also writes the capability matrix
+in docs/formats.md from the formats' code (tools/capability_matrix.py).
 
 Usage: python tools/sync_schema.py [--check]
 """
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from capability_matrix import FORMATS_DOC, render_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schemas" / "connector.schema.json"
@@ -208,18 +210,26 @@ def render_model_doc(schema):
     return MODEL_INTRO + "\n".join(_rows(schema)) + "\n"
 
 
-def main(argv):
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    outputs = {DATA: render_data(schema), FRAGMENT: render_fragment(schema), MODEL_DOC: render_model_doc(schema)}
+def _sync(outputs, check):
+    """Compare (check) or write {path: text}; returns the stale paths."""
     stale = [p for p, text in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    if "--check" in argv:
-        for p in stale:
-            print("stale: %s (run python tools/sync_schema.py)" % p.relative_to(ROOT))
-        return 1 if stale else 0
     for p in stale:
-        p.write_text(outputs[p], encoding="utf-8")
-        print("wrote %s" % p.relative_to(ROOT))
-    return 0
+        if check:
+            print("stale: %s (run python tools/sync_schema.py)" % p.relative_to(ROOT))
+        else:
+            p.write_text(outputs[p], encoding="utf-8")
+            print("wrote %s" % p.relative_to(ROOT))
+    return stale
+
+
+def main(argv):
+    check = "--check" in argv
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    stale = _sync({DATA: render_data(schema), FRAGMENT: render_fragment(schema), MODEL_DOC: render_model_doc(schema)},
+                  check)
+    # The formats import the schema data written just above.
+    stale += _sync({FORMATS_DOC: render_doc(FORMATS_DOC.read_text(encoding="utf-8"))}, check)
+    return 1 if check and stale else 0
 
 
 if __name__ == "__main__":

@@ -44,6 +44,13 @@ def _strip_none(value):
     return value
 
 
+def _merge_warnings(result, controller, module_result):
+    """The controller's warnings, then the module's that say something else (it checks the format's rules again)."""
+    merged = list(controller) + [w for w in module_result.get("warnings", []) if w not in controller]
+    if merged:
+        result["warnings"] = merged
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -78,7 +85,7 @@ class ActionModule(ActionBase):
             # Validate what the user wrote, not the argument spec's view of it (which fills in
             # defaults such as starttls for security none and would draw spurious warnings).
             declared = _model.plain_data(self._task.args.get("config"))
-            findings = self._validate(declared, secrets, blocking=state in ("replaced", "overridden", "rendered"))
+            findings = self._validate(declared, spec.name, secrets, blocking=state in _apply.RENDER_STATES)
             result.update(findings)
             if result.get("failed"):
                 return result
@@ -97,20 +104,18 @@ class ActionModule(ActionBase):
             warnings = result.get("warnings", [])
             offline = _apply.run(params, host=None)
             result.update(offline)
-            if warnings:
-                result["warnings"] = warnings + list(offline.get("warnings", []))
+            _merge_warnings(result, warnings, offline)
             return result
 
         module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         warnings = result.get("warnings", [])
         result.update(module_result)
-        if warnings:
-            result["warnings"] = warnings + list(module_result.get("warnings", []))
+        _merge_warnings(result, warnings, module_result)
         if result.get("msg"):
             result["msg"] = _apply.mask(result["msg"], secrets)
         return result
 
-    def _validate(self, config, secrets, blocking):
+    def _validate(self, config, fmt, secrets, blocking):
         """Controller-side validation: a dict to merge into the result.
 
         States that write (or render) settings fail on errors; states that only read or remove
@@ -120,7 +125,7 @@ class ActionModule(ActionBase):
         if not HAS_JSONSCHEMA or validate_connectors is None:
             return {"failed": True, "msg": "%s needs the Python library jsonschema on the controller to validate "
                                            "config: pip install 'jsonschema>=4.18'" % MODULE}
-        report = validate_connectors(config)
+        report = validate_connectors(config, fmt=fmt)
         out = {}
         if report["warnings"]:
             out["warnings"] = [_apply.mask(line, secrets)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import FORMATS
 from ansible_collections.mailops.smtp.plugins.module_utils._model import connector_label
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
     HAS_JSONSCHEMA,
@@ -22,6 +23,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
 OPTIONS_SPEC = {
     "forbidden_sender_domains": {"type": "list", "elements": "str", "default": []},
     "fail_on": {"type": "str", "default": "error", "choices": ["error", "warning", "never"]},
+    "format": {"type": "str", "choices": sorted(FORMATS)},
 }
 
 # How many problems the one-line failure message lists before "... and N more".
@@ -50,7 +52,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="mailops.smtp.validate needs the Python library jsonschema on the "
                           "controller: pip install 'jsonschema>=4.18' (or pip install -r requirements.txt of the collection)")
             return result
-        report = validate_connectors(args["connectors"], args["forbidden_sender_domains"])
+        report = validate_connectors(args["connectors"], args["forbidden_sender_domains"], args.get("format"))
         connectors = args["connectors"] if isinstance(args["connectors"], list) else []
         count = len(connectors)
         result.update(

@@ -232,6 +232,27 @@ options:
           to a host that is not loopback.
         type: bool
         default: false
+      accept_weaker:
+        description:
+        - 'Capabilities that the program reading this connector''s file format lacks and that you accept
+          for this connector (mailops.smtp.connector and mailops.smtp.validate with a format). Without
+          it, a connector asking for what the program cannot enforce (starttls: required where the program
+          falls back to clear text, tls.verify where it never verifies, a tls.ca_file it cannot take,
+          ...) is refused with rule SMTP120; listed here, it is a warning (SMTP121) on every run, so the
+          downgrade stays visible in audits. What each format lacks, and what its program does instead,
+          is the capability matrix in docs/formats.md.'
+        type: list
+        elements: str
+        choices:
+        - implicit_tls
+        - starttls_required
+        - starttls_opportunistic
+        - verify_on
+        - verify_off
+        - ca_file
+        - min_tls_version
+        - auth_mechanisms
+        - envelope_sender
 '''
 
     # The same option, not required (dns_check, which also takes domains or relay_ips alone).
@@ -457,6 +478,27 @@ options:
           to a host that is not loopback.
         type: bool
         default: false
+      accept_weaker:
+        description:
+        - 'Capabilities that the program reading this connector''s file format lacks and that you accept
+          for this connector (mailops.smtp.connector and mailops.smtp.validate with a format). Without
+          it, a connector asking for what the program cannot enforce (starttls: required where the program
+          falls back to clear text, tls.verify where it never verifies, a tls.ca_file it cannot take,
+          ...) is refused with rule SMTP120; listed here, it is a warning (SMTP121) on every run, so the
+          downgrade stays visible in audits. What each format lacks, and what its program does instead,
+          is the capability matrix in docs/formats.md.'
+        type: list
+        elements: str
+        choices:
+        - implicit_tls
+        - starttls_required
+        - starttls_opportunistic
+        - verify_on
+        - verify_off
+        - ca_file
+        - min_tls_version
+        - auth_mechanisms
+        - envelope_sender
 '''
 
     # The same model as option 'config' (mailops.smtp.connector; not required for gathered).
@@ -682,4 +724,25 @@ options:
           to a host that is not loopback.
         type: bool
         default: false
+      accept_weaker:
+        description:
+        - 'Capabilities that the program reading this connector''s file format lacks and that you accept
+          for this connector (mailops.smtp.connector and mailops.smtp.validate with a format). Without
+          it, a connector asking for what the program cannot enforce (starttls: required where the program
+          falls back to clear text, tls.verify where it never verifies, a tls.ca_file it cannot take,
+          ...) is refused with rule SMTP120; listed here, it is a warning (SMTP121) on every run, so the
+          downgrade stays visible in audits. What each format lacks, and what its program does instead,
+          is the capability matrix in docs/formats.md.'
+        type: list
+        elements: str
+        choices:
+        - implicit_tls
+        - starttls_required
+        - starttls_opportunistic
+        - verify_on
+        - verify_off
+        - ca_file
+        - min_tls_version
+        - auth_mechanisms
+        - envelope_sender
 '''

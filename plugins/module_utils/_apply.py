@@ -17,12 +17,13 @@ import fcntl
 import grp
 import os
 import pwd
+import re
 import shutil
 import stat
 import tempfile
 import time
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model, _rules
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 STATES = ("replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
@@ -136,6 +137,22 @@ def report_secrets(declared, current, spec=None):
     return out
 
 
+def capability_warnings(spec, config, state):
+    """The capability matrix, checked again on the target: lines to warn; ApplyError when refused.
+
+    The action plugin checks the same on the controller; this keeps a direct call of the
+    module (no action plugin in front) from writing what the program cannot enforce.
+    """
+    if state not in RENDER_STATES:
+        return []
+    findings = _rules.format_rules(config, spec.name)
+    errors = [f for f in findings if f["severity"] == _rules.ERROR]
+    if errors:
+        raise ApplyError("config cannot be written as format %s, nothing was applied: %s" % (
+            spec.name, " | ".join(_rules.finding_line(f, "ERROR") for f in errors)))
+    return [_rules.finding_line(f) for f in findings]
+
+
 # ---------------------------------------------------------------- file access
 
 def read_text(path):
@@ -231,14 +248,50 @@ def backup_file(path):
     return dest
 
 
+def _temp_prefix(path):
+    return "." + os.path.basename(path) + "."
+
+
+def remove_stale_temps(paths):
+    """Remove the temp files a killed run left next to paths; returns their names.
+
+    Call it only under the directory lock: then no other run is writing one of them.
+    """
+    removed = []
+    for path in paths:
+        directory = os.path.dirname(path) or "."
+        pattern = re.compile(r"^" + re.escape(_temp_prefix(path)) + r"[A-Za-z0-9_]{8}\.tmp$")
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in sorted(names):
+            if pattern.match(name):
+                full = os.path.join(directory, name)
+                remove_file(full)
+                removed.append(full)
+    return removed
+
+
+def resolve_link(path):
+    """The file a symlink points to (followed through every level), or path itself.
+
+    A symlinked target is followed: the file the program reads through the link is replaced
+    atomically and the link stays. The link's target directory must exist.
+    """
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
 def atomic_write(path, text, mode, uid=-1, gid=-1, validate=None, run_command=None):
     """Write text to a temp file in path's directory, validate it, then rename it over path.
 
-    Nothing is left behind on failure: the temp file is removed and path is untouched.
+    Nothing is left behind on failure: the temp file is removed and path is untouched. A
+    symlink at path is followed (resolve_link).
     """
+    path = resolve_link(path)
     directory = os.path.dirname(path) or "."
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path), suffix=".tmp")
     except OSError as exc:
         raise ApplyError("%s: cannot write in %s (%s)" % (path, directory, exc.strerror or exc)) from None
     try:
@@ -335,7 +388,7 @@ def offline(params):
     secrets = _model.secret_values(config)
     options = spec.options_from(params, params.get("path") or spec.default_path)
     result = {"changed": False}
-    warnings = _formats.check_options(spec.name, params)
+    warnings = _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
     if warnings:
         result["warnings"] = warnings
     if state == "rendered":
@@ -362,10 +415,10 @@ def apply(params, host, check_mode=False, diff_mode=False):
     if not path:
         raise ApplyError("path: required for format %s with state %s (%s)" % (spec.name, state, spec.path_description))
     path = os.path.abspath(path)
-    warnings = _formats.check_options(spec.name, params)
     config = [_common.canonical(c) for c in params.get("config") or []]
     if state in ("replaced", "overridden") and not config:
         raise ApplyError("config: state %s needs at least one connector" % state)
+    warnings = _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
     options = spec.options_from(params, path)
     result = {"changed": False, "path": path}
     if warnings:
@@ -376,7 +429,11 @@ def apply(params, host, check_mode=False, diff_mode=False):
         result.update(spec.inspect(current, options))
         return result
 
-    with DirLock(spec.lock_directory(path), params.get("lock_timeout", 30)):
+    with DirLock(spec.lock_directory(resolve_link(path)), params.get("lock_timeout", 30)):
+        stale = [] if check_mode else remove_stale_temps(resolve_link(full) for full in spec.files(path).values())
+        if stale:
+            result.setdefault("warnings", []).append(
+                "removed %d temporary file(s) left by an interrupted run: %s" % (len(stale), ", ".join(stale)))
         current = read_files(spec, path)
         try:
             current_conns = [public(c) for c in spec.parse_files(current, options)]

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats
+from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import Lacks, demands
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     IMPLICIT_TLS_PORTS,
     STARTTLS_PORTS,
+    connector_label,
     is_ip,
     is_loopback,
+    normalize,
 )
 
 ERROR = "error"
@@ -50,6 +54,20 @@ RULES = {
     "SMTP114": (WARNING, "IP address host verified without tls.server_name"),
     "SMTP115": (WARNING, "Webhook URL is not HTTPS"),
     "SMTP116": (WARNING, "Authenticated submission on port 25"),
+    "SMTP120": (ERROR, "Format cannot enforce a declared setting"),
+    "SMTP121": (WARNING, "Weaker behaviour of the format accepted"),
+    "SMTP122": (WARNING, "Format enforces more than declared"),
+    "SMTP123": (ERROR, "Format cannot hold the connectors"),
+}
+
+# Rules of the capability matrix: (effect of the lack, accepted) -> rule id.
+_CAPABILITY_RULES = {
+    (Lacks.WEAKER, False): "SMTP120",
+    (Lacks.WEAKER, True): "SMTP121",
+    (Lacks.STRICTER, False): "SMTP122",
+    (Lacks.STRICTER, True): "SMTP122",
+    (Lacks.REFUSED, False): "SMTP123",
+    (Lacks.REFUSED, True): "SMTP123",
 }
 
 # RFC 5322 atext plus any non-ASCII character (RFC 6532, internationalized addresses).
@@ -293,3 +311,71 @@ def list_rules(connectors):
         else:
             seen[name] = index
     return found
+
+
+def _declared(conn, path):
+    """How a finding shows what the connector declares at path."""
+    node = conn
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, bool):
+        node = "true" if node else "false"
+    elif isinstance(node, list):
+        node = "[%s]" % ", ".join(str(v) for v in node)
+    return "%s: %s" % (".".join(path), node if isinstance(node, str) else _show(node))
+
+
+def format_rules(connectors, fmt):
+    """Findings of the capability matrix: what format fmt's program cannot do of what is declared.
+
+    A WEAKER lack is an error (SMTP120) unless the connector lists the capability in
+    accept_weaker, then a warning (SMTP121) on every run; a STRICTER one is a warning (SMTP122);
+    a REFUSED one an error (SMTP123). Defaults count as declared. Unknown formats, non-list
+    input and connectors too broken to normalize give no findings here (the format option and
+    the schema report those).
+    """
+    spec = _formats.FORMATS.get(fmt)
+    if spec is None or not isinstance(connectors, list):
+        return []
+    found = []
+    caps = spec.capabilities
+    for index, raw in enumerate(connectors):
+        try:
+            conn = normalize(raw)
+        except Exception:  # pylint: disable=broad-exception-caught
+            continue  # the schema findings say what is wrong with it
+        if not isinstance(conn, dict):
+            continue
+        label = connector_label(raw, index)
+        accepted = conn.get("accept_weaker") if isinstance(conn.get("accept_weaker"), list) else []
+        for capability, path in demands(conn):
+            lack = caps.get(capability, True)
+            if lack is True:
+                continue
+            ok = capability in accepted and lack.effect == Lacks.WEAKER
+            rule = _CAPABILITY_RULES[(lack.effect, ok)]
+            what = _declared(conn, path)
+            if rule == "SMTP120":
+                message = ("format %s cannot enforce %s (%s): %s. Choose a format or settings the program can "
+                           "enforce, or accept it for this connector with accept_weaker: [%s]."
+                           % (fmt, what, capability, lack.instead, capability))
+            elif rule == "SMTP121":
+                message = ("format %s does not enforce %s (%s), accepted by accept_weaker: %s."
+                           % (fmt, what, capability, lack.instead))
+            elif rule == "SMTP122":
+                message = "format %s enforces more than %s (%s): %s." % (fmt, what, capability, lack.instead)
+            else:
+                message = "format %s cannot write %s (%s): %s." % (fmt, what, capability, lack.instead)
+            found.append(Finding(rule, label, pointer(*((index,) + tuple(path))), message))
+    lack = caps.get("multiple_connectors", True)
+    if lack is not True and len(connectors) > 1:
+        found.append(Finding("SMTP123", connector_label(connectors[1], 1), pointer(1),
+                             "format %s holds one connector per file, got %d: %s."
+                             % (fmt, len(connectors), lack.instead)))
+    return found
+
+
+def finding_line(item, level=None, host=None):
+    """One finding as a line of play output: '[LEVEL ]RULE [host: ]connector /path: message'."""
+    return "%s%s %s%s %s: %s" % (level + " " if level else "", item["rule"], "%s: " % host if host else "",
+                                 item["connector"], item["path"] or "/", item["message"])

@@ -336,5 +336,34 @@ CONNECTOR_SCHEMA = {
             'type': 'boolean',
             'default': False,
         },
+        'accept_weaker': {
+            'description': (
+                "Capabilities that the program reading this connector's file format lacks and "
+                'that you accept for this connector (mailops.smtp.connector and '
+                'mailops.smtp.validate with a format). Without it, a connector asking for what '
+                'the program cannot enforce (starttls: required where the program falls back to '
+                'clear text, tls.verify where it never verifies, a tls.ca_file it cannot take, '
+                '...) is refused with rule SMTP120; listed here, it is a warning (SMTP121) on '
+                'every run, so the downgrade stays visible in audits. What each format lacks, '
+                'and what its program does instead, is the capability matrix in docs/formats.md.'
+            ),
+            'type': 'array',
+            'minItems': 1,
+            'uniqueItems': True,
+            'items': {
+                'type': 'string',
+                'enum': [
+                    'implicit_tls',
+                    'starttls_required',
+                    'starttls_opportunistic',
+                    'verify_on',
+                    'verify_off',
+                    'ca_file',
+                    'min_tls_version',
+                    'auth_mechanisms',
+                    'envelope_sender',
+                ],
+            },
+        },
     },
 }

@@ -20,6 +20,8 @@ from ansible_collections.mailops.smtp.plugins.module_utils._rules import (
     WARNING,
     Finding,
     connector_rules,
+    finding_line,
+    format_rules,
     list_rules,
     pointer,
 )
@@ -189,8 +191,8 @@ def _required_help(parts):
     return helps.get(field, "")
 
 
-def validate_connectors(connectors, forbidden_sender_domains=None):
-    """Check connectors against the schema and every rule.
+def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None):
+    """Check connectors against the schema and every rule; with fmt, also against that format's capabilities.
 
     Returns {"valid": bool, "errors": [...], "warnings": [...]}; each item has rule,
     severity, connector (name), path (JSON pointer into the connectors list) and message.
@@ -212,6 +214,7 @@ def validate_connectors(connectors, forbidden_sender_domains=None):
             findings.extend(_schema_findings(conn, index, label))
             findings.extend(connector_rules(conn, index, label, forbidden_sender_domains or ()))
         findings.extend(list_rules(connectors))
+        findings.extend(format_rules(connectors, fmt))
     errors = [f for f in findings if f["severity"] == ERROR]
     warnings = [f for f in findings if f["severity"] == WARNING]
     return {"valid": not errors, "errors": errors, "warnings": warnings}
@@ -222,10 +225,7 @@ def format_findings(result, host=None, limit=None, with_level=True):
     lines = []
     items = [("ERROR", f) for f in result.get("errors", [])] + [("WARNING", f) for f in result.get("warnings", [])]
     for level, item in items[:limit] if limit else items:
-        where = "%s: " % host if host else ""
-        prefix = level + " " if with_level else ""
-        lines.append("%s%s %s%s %s: %s" % (prefix, item["rule"], where, item["connector"], item["path"] or "/",
-                                           item["message"]))
+        lines.append(finding_line(item, level if with_level else None, host))
     if limit and len(items) > limit:
         lines.append("... and %d more" % (len(items) - limit))
     return lines

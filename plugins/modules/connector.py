@@ -24,7 +24,9 @@ description:
     reaches the host; with the other states errors are reported as warnings, so a bad declaration can
     still be compared with a host or removed. It also renders O(template) on the controller.
   - Writes are atomic (a temporary file in the same directory, renamed over the target), locked (two
-    runs on the same directory cannot interleave) and leave no partial file behind.
+    runs on the same directory cannot interleave) and leave no partial file behind. The temporary file
+    of a run that was killed is removed by the next run.
+  - A symlinked O(path) is followed; the file it points to is replaced and the link is kept.
   - Secrets (O(config[].auth.password)) never appear in the diff, in return values or in messages;
     where they matter, they are reported as V(changed) or V(unchanged) against the declared value.
   - The file formats, and which model field each one writes where, are documented in the collection's

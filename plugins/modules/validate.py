@@ -63,6 +63,17 @@ options:
     type: str
     choices: [error, warning, never]
     default: error
+  format:
+    description:
+      - Also check the connectors against what the program reading this file format of M(mailops.smtp.connector)
+        can enforce (the capability matrix in the collection's C(docs/formats.md)), as M(mailops.smtp.connector)
+        does before it writes.
+      - A connector asking for something the program cannot enforce is an error (C(SMTP120)) unless the connector
+        lists the capability in C(accept_weaker); then it is a warning (C(SMTP121)), on every run. A program that
+        enforces more than declared is a warning (C(SMTP122)); a list the format cannot hold is an error (C(SMTP123)).
+      - Without it, only the schema and the format-independent rules apply, and C(accept_weaker) has no effect.
+    type: str
+    choices: [env, ini, javamail, json, msmtp, postfix, template, yaml]
 notes:
   - The problems are listed in the failure message, one per C(|)-separated part, so they are readable without C(-v);
     the first 20 are listed there and all of them are returned in RV(errors) and RV(findings).
@@ -77,6 +88,11 @@ EXAMPLES = r'''
 - name: Validate the connectors declared for this host
   mailops.smtp.validate:
     connectors: "{{ smtp_connectors }}"
+
+- name: Validate them also for the program that will read them (CI, per format)
+  mailops.smtp.validate:
+    connectors: "{{ smtp_connectors }}"
+    format: msmtp
 
 - name: Forbid the vendor's domain in From addresses and fail on warnings too
   mailops.smtp.validate:

@@ -30,7 +30,7 @@ CAPABILITIES = (
     ("starttls_required", "refuses to send in clear text when the server offers no STARTTLS "
                           "(`security: starttls`, `starttls: required`)"),
     ("starttls_opportunistic", "STARTTLS when offered, clear text otherwise (`starttls: opportunistic`)"),
-    ("verify_on", "verifies the server certificate and name (`tls.verify: true`, the default)"),
+    ("verify_on", "verifies the server certificate and name where TLS is mandatory (`tls.verify: true`, the default)"),
     ("verify_off", "encrypts without verifying the certificate (`tls.verify: false`)"),
     ("ca_file", "trusts a private CA file (`tls.ca_file`)"),
     ("min_tls_version", "refuses TLS versions below `tls.min_version`"),
@@ -42,6 +42,48 @@ CAPABILITIES = (
 """Every capability a format declares, in table order, with what it means."""
 
 CAPABILITY_NAMES = tuple(name for name, _text in CAPABILITIES)
+
+CONNECTOR_CAPABILITIES = tuple(name for name in CAPABILITY_NAMES if name != "multiple_connectors")
+"""The capabilities one connector asks for: the names accept_weaker may list."""
+
+
+def demands(conn):
+    """[(capability, field path)]: what one connector asks the program to enforce.
+
+    Give it the normalized connector (_model.normalize: defaults explicit), so a default asks
+    as much as a written value and the path always names the field that carries it.
+    Certificate verification is asked for only where TLS is mandatory: with opportunistic
+    STARTTLS, whoever can fake a certificate can also strip STARTTLS, so no program verifies there.
+    """
+    if not isinstance(conn, dict):
+        return []
+    out = []
+    security = conn.get("security", "starttls")
+    tls = conn.get("tls") if isinstance(conn.get("tls"), dict) else {}
+    auth = conn.get("auth") if isinstance(conn.get("auth"), dict) else {}
+    senders = conn.get("senders") if isinstance(conn.get("senders"), dict) else {}
+    mandatory = security == "tls"
+    if security == "tls":
+        out.append(("implicit_tls", ("security",)))
+    elif security == "starttls":
+        if conn.get("starttls", "required") == "opportunistic":
+            out.append(("starttls_opportunistic", ("starttls",)))
+        else:
+            out.append(("starttls_required", ("starttls",)))
+            mandatory = True
+    if security in ("starttls", "tls"):
+        if tls.get("verify", True) is False:
+            out.append(("verify_off", ("tls", "verify")))
+        elif mandatory:
+            out.append(("verify_on", ("tls", "verify")))
+        if tls.get("ca_file"):
+            out.append(("ca_file", ("tls", "ca_file")))
+        out.append(("min_tls_version", ("tls", "min_version")))
+    if auth.get("mechanisms"):
+        out.append(("auth_mechanisms", ("auth", "mechanisms")))
+    if senders.get("default"):
+        out.append(("envelope_sender", ("senders", "default")))
+    return out
 
 
 class Lacks:

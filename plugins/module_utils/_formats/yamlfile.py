@@ -23,7 +23,6 @@ except ImportError:  # pragma: no cover - depends on the host
     _pyyaml = None
 
 
-
 def _scalar(value):
     if isinstance(value, bool):
         return "true" if value else "false"

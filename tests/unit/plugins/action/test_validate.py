@@ -59,7 +59,7 @@ def test_corpus_has_at_least_40_invalid_definitions():
 
 @pytest.mark.parametrize("case", CORPUS["cases"], ids=[c["id"] for c in CORPUS["cases"]])
 def test_corpus_case(case):
-    result = validate_connectors(_connectors(case), case.get("forbidden"))
+    result = validate_connectors(_connectors(case), case.get("forbidden"), case.get("format"))
     got_errors = sorted((e["rule"], e["path"]) for e in result["errors"])
     want_errors = sorted(tuple(e) for e in case["errors"])
     if case.get("exact", True):

@@ -10,6 +10,8 @@ import re
 
 from hypothesis import strategies as st
 
+from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CONNECTOR_CAPABILITIES
+
 LABEL = st.from_regex(r"\A[a-z][a-z0-9]{0,10}\Z")
 DOMAIN = st.builds(lambda a, b: "%s.%s" % (a, b), LABEL, st.sampled_from(["org", "net", "example"]))
 ADDRESS = st.builds(lambda local, d: "%s@%s" % (local, d), st.from_regex(r"\A[a-z0-9][a-z0-9._+-]{0,12}\Z"), DOMAIN)
@@ -75,6 +77,8 @@ def connectors(draw, name=None, simple_secrets=False):
                   att)
         _optional(draw, "as_url", st.booleans(), att)
         conn["attachments"] = att
+    _optional(draw, "accept_weaker", st.lists(st.sampled_from(CONNECTOR_CAPABILITIES), min_size=1, max_size=3,
+                                              unique=True), conn)
     _optional(draw, "webhook_url", st.builds(lambda d: "https://%s/hook" % d, DOMAIN), conn)
     _optional(draw, "suppressions_file", PATH, conn)
     if draw(st.booleans()):

@@ -164,8 +164,6 @@ class Nullmailer(_base.Format):
                                     "GnuTLS allows"),
         auth_mechanisms=_base.Lacks("nullmailer can only force LOGIN (--auth-login); otherwise it picks PLAIN or "
                                     "LOGIN from what the server offers"),
-        envelope_sender=_base.Lacks("nullmailer sends with the envelope sender the submitting program gives "
-                                    "(sendmail -f) or user@defaultdomain; the senders are not written"),
         multiple_connectors=_base.Lacks("nullmailer tries every remote line for every message (fail-over, not per "
                                         "sender)", _base.Lacks.REFUSED),
     )

@@ -562,10 +562,22 @@ def _execute(spec, step, changes, desired, params, secrets):
         spec.check(step)
     except ApplyError as exc:
         _rollback(done)
+        if done:
+            _recompile(spec, step, changes)
         raise ApplyError(mask(str(exc), secrets) + (" (changes rolled back)" if done else "")) from None
     if backups:
         step.result["backup_files"] = backups
         step.result["backup_file"] = backups[0]
+
+
+def _recompile(spec, step, changes):
+    """After a rollback, rebuild what the program reads from the restored files (best effort)."""
+    restored = dict((key, read_text(full)) for key, full in step.files.items())
+    try:
+        spec.compile(_base.Step(step.host, step.path, step.files, step.options, {}), restored,
+                     set(c["key"] for c in changes if c["action"] != "unchanged"))
+    except (ApplyError, OSError):
+        pass
 
 
 def _rollback(done):

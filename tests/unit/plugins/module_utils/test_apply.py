@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 
@@ -341,3 +342,20 @@ def test_gathered_after_replaced_is_the_declaration(tmp_path, fmt, name):
     want = [_common.canonical(c) for c in config]
     want[0]["auth"]["password"] = "unchanged"
     assert got == want
+
+
+def test_a_failed_check_also_restores_the_compiled_tables(tmp_path):
+    # postfix check fails after the new tables were compiled: the restored tables are compiled
+    # again, so Postfix does not keep reading the new credentials with the old main.cf.
+    postmap = shutil.which("postmap", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    assert postmap, "postmap not found: install postfix (tests/system-packages.txt)"
+    (tmp_path / "main.cf").write_text("myhostname = mx.example.org\n")
+    ok = FakeHost({"postmap": postmap})
+    _apply.run(params(format="postfix", path=str(tmp_path), postfix_check=False), ok)
+    other = dict(RELAY, auth={"username": "mailer@example.org", "password": "Other-S3cret"})
+    failing = FakeHost({"postmap": postmap, "postfix": "/fake/postfix"}, fail=("check",))
+    with pytest.raises(_apply.ApplyError, match="rolled back"):
+        _apply.run(params(format="postfix", path=str(tmp_path), config=[other]), failing)
+    query = subprocess.run([postmap, "-c", str(tmp_path), "-q", "[smtp.example.org]:587",
+                            "hash:%s/sasl_passwd" % tmp_path], capture_output=True, text=True, check=False)
+    assert query.stdout.strip() == "mailer@example.org:" + PASSWORD

@@ -79,8 +79,8 @@ options:
         C(GF_SMTP_*) environment form (one connector per file).
       - V(template) writes any file from a Jinja2 O(template), and a sidecar record C(<path>.mailops.json)
         that V(gathered) reads. V(deleted) removes the file and its record once no connector remains.
-      - V(exim4) configures Debian's exim4 as a smarthost client in the directory O(path) (default C(/etc/exim4)):
-        C(update-exim4.conf.conf), C(passwd.client) and the smarthost macros; then run C(update-exim4.conf)
+      - V(exim4) configures Debian's exim4 as a smarthost client in the directory O(path) (default C(/etc/exim4))
+        with C(update-exim4.conf.conf), C(passwd.client) and the smarthost macros; then run C(update-exim4.conf)
         and reload exim4 (RV(reload_needed)).
       - V(nullmailer) writes nullmailer's C(remotes) file (default C(/etc/nullmailer/remotes)).
       - V(dma) writes C(dma.conf) and C(auth.conf) of the DragonFly Mail Agent in the directory O(path)

@@ -59,9 +59,9 @@ def read_auth(text, host):
     for line in (text or "").splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        user, bar, rest = line.partition("|")
+        user, separator, rest = line.partition("|")
         entry_host, colon, password = rest.partition(":")
-        if bar and colon and entry_host.strip().lower() == host.lower():
+        if separator and colon and entry_host.strip().lower() == host.lower():
             return user.strip(), password
     return None
 
@@ -149,8 +149,8 @@ def _edit_auth(current, host, old_host, auth):
     for line in (current or "").splitlines():
         if _common.MANAGED_MARK in line:
             continue
-        _user, bar, rest = line.partition("|")
-        if bar and not line.lstrip().startswith("#") and rest.partition(":")[0].strip().lower() in drop:
+        _user, separator, rest = line.partition("|")
+        if separator and not line.lstrip().startswith("#") and rest.partition(":")[0].strip().lower() in drop:
             continue
         out.append(line)
     while out and not out[-1].strip():
@@ -233,8 +233,6 @@ class Dma(_base.Format):
         min_tls_version=_base.Lacks("dma has no setting for TLS versions: it accepts every version its OpenSSL "
                                     "allows"),
         auth_mechanisms=_base.Lacks("dma uses CRAM-MD5 when the server offers it and LOGIN otherwise"),
-        envelope_sender=_base.Lacks("dma sends with the envelope sender the submitting program gives "
-                                    "(sendmail -f) or user@MAILNAME; the senders are not written"),
         multiple_connectors=_base.Lacks("dma sends all remote mail to one SMARTHOST", _base.Lacks.REFUSED),
     )
 

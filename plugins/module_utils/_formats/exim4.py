@@ -388,8 +388,6 @@ class Exim4(_base.Format):
                                     "accepts every TLS version its GnuTLS allows"),
         auth_mechanisms=_base.Lacks("exim tries its client authenticators in configuration order (CRAM-MD5, "
                                     "PLAIN, LOGIN) among those the server offers"),
-        envelope_sender=_base.Lacks("exim sends with the envelope sender the submitting program gives "
-                                    "(sendmail -f) or user@qualify_domain; the senders are not written"),
         multiple_connectors=_base.Lacks("Debian's configuration routes all remote mail to one smarthost "
                                         "(dc_smarthost)", _base.Lacks.REFUSED),
     )

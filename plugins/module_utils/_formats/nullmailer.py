@@ -164,8 +164,6 @@ class Nullmailer(_base.Format):
                                     "GnuTLS allows"),
         auth_mechanisms=_base.Lacks("nullmailer can only force LOGIN (--auth-login); otherwise it picks PLAIN or "
                                     "LOGIN from what the server offers"),
-        envelope_sender=_base.Lacks("nullmailer sends with the envelope sender the submitting program gives "
-                                    "(sendmail -f) or user@defaultdomain; the senders are not written"),
         multiple_connectors=_base.Lacks("nullmailer tries every remote line for every message (fail-over, not per "
                                         "sender)", _base.Lacks.REFUSED),
     )
@@ -176,7 +174,8 @@ class Nullmailer(_base.Format):
         return 0o600, uid, gid
 
     def secret_encodings(self, secret):
-        return (secret, shlex.quote(secret))
+        # The whole '--pass=...' word is single-quoted: inside it a quote is written as '"'"'.
+        return (secret, secret.replace("'", "'\"'\"'"))
 
     def reload_needed(self, changes):
         # nullmailer-send reads remotes for each delivery: nothing to reload.

@@ -322,3 +322,17 @@ def test_dma_description_cannot_add_a_setting():
     files = _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
     assert "INSECURE" not in dma.read_conf(files["dma.conf"])
     assert dma.read_conf(files["dma.conf"])["SMARTHOST"] == "smtp.example.org"
+
+
+@pytest.mark.parametrize("fmt", ["exim4", "nullmailer", "dma"])
+def test_mta_secret_encodings_cover_what_is_written(fmt):
+    """Masking finds the password in the text however the format quoted it."""
+    password = "Mta pw\"'^:#$x \\ end"
+    conn = dict(RELAY, auth={"username": "mailer", "password": password})
+    spec = _formats.get(fmt)
+    out = spec.render_files([conn], {}, {"path": "/etc/x"}) if spec.directory else {"f": spec.render([conn])}
+    text = "\n".join(v for v in out.values() if v)
+    masked = text
+    for variant in sorted(spec.secret_encodings(password), key=len, reverse=True):
+        masked = masked.replace(variant, "********")
+    assert "Mta pw" not in masked

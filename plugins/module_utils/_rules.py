@@ -483,7 +483,8 @@ def mailbox_rules(conn, add):
                 "the receiver's Authentication-Results header (usually its host name).")
     bounce = test.get("bounce_mailbox")
     senders = _obj(conn.get("senders"))
-    sender = senders.get(test.get("sender", "default"))
+    purpose = test.get("sender", "default")
+    sender = senders.get(purpose) if isinstance(purpose, str) else None  # a wrong type is SMTP003's
     if isinstance(bounce, dict) and isinstance(sender, str):
         address = _mailbox_address(bounce)
         try:

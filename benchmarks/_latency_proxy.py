@@ -96,16 +96,16 @@ class _Datagrams(asyncio.DatagramProtocol):
     def datagram_received(self, data, addr):
         self.loop.call_later(self.delay, self._forward, data, addr)
 
-    def _forward(self, data, client):
+    def _forward(self, question, client):
         outer = self
 
         class Upstream(asyncio.DatagramProtocol):
             def connection_made(self, transport):
                 self.transport = transport
-                transport.sendto(data)
+                transport.sendto(question)
 
-            def datagram_received(self, answer, _addr):
-                outer.loop.call_later(outer.delay, outer.transport.sendto, answer, client)
+            def datagram_received(self, data, addr):
+                outer.loop.call_later(outer.delay, outer.transport.sendto, data, client)
                 self.transport.close()
 
         self.loop.create_task(self.loop.create_datagram_endpoint(Upstream, remote_addr=self.target))

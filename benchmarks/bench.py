@@ -57,19 +57,19 @@ def venv_bin(name, tool):
 def run(cmd, env=None, check=True, **kwargs):
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, **kwargs)
     if check and proc.returncode != 0:
-        raise SystemExit("command failed (%d): %s\n%s\n%s" % (proc.returncode, " ".join(cmd),
-                                                             proc.stdout[-3000:], proc.stderr[-3000:]))
+        raise SystemExit("command failed (%d): %s\n%s\n%s" % (
+            proc.returncode, " ".join(cmd), proc.stdout[-3000:], proc.stderr[-3000:]))
     return proc
 
 
 def timed(func, repeat):
-    """[seconds...] of `repeat` calls; the last call's value is returned too."""
-    times, value = [], None
+    """[seconds...] of `repeat` calls of func."""
+    times = []
     for _index in range(repeat):
         start = time.perf_counter()
-        value = func()
+        func()
         times.append(time.perf_counter() - start)
-    return times, value
+    return times
 
 
 def figures(times):
@@ -269,9 +269,9 @@ def bench_apply(work, count, repeat):
                         for name in os.listdir(os.path.join(directory, host)):
                             os.unlink(os.path.join(directory, host, name))
             ours_times += timed(lambda: run([venv_bin("py311", "ansible-playbook"), "-i", inventory, "-f", "10", book],
-                                            env=ansible_env(work)), 1)[0]
+                                            env=ansible_env(work)), 1)
             peer_times += timed(lambda: run([venv_bin("py311", "ansible-playbook"), "-i", inventory, "-f", "10",
-                                             peer_book], env=ansible_env(work, ours=False)), 1)[0]
+                                             peer_book], env=ansible_env(work, ours=False)), 1)
         same = 0
         for index in range(count):
             with open(os.path.join(ours_dir, "host%04d" % index, "msmtprc"), "rb") as handle:
@@ -309,7 +309,7 @@ def bench_probe(work, servers, count, repeat):
         "        dest: %s\n        mode: '0600'\n" % out))
     cmd = ansible_playbook("py311", work, book, ["-e", "@" + os.path.join(work, "b2-vars.json")])
     env = ansible_env(work)
-    ours_times, _ = timed(lambda: run(cmd, env=env), repeat)
+    ours_times = timed(lambda: run(cmd, env=env), repeat)
     with open(out, encoding="utf-8") as handle:
         ours = ["ok" if status in ("ok", "warning") else "failed" for status in json.load(handle)]
 
@@ -324,7 +324,7 @@ def bench_probe(work, servers, count, repeat):
                 "--helo bench.example.org --quit-after RCPT --silent 3 >/dev/null 2>&1; echo $? >> %s\n"
                 % (conn["port"], conn["tls"]["ca_file"], conn["auth"]["password"],
                    conn["senders"]["default"], verdicts))
-    peer_times, _ = timed(lambda: run(["sh", script]), repeat)
+    peer_times = timed(lambda: run(["sh", script]), repeat)
     with open(verdicts, encoding="utf-8") as handle:
         peer = ["ok" if line.strip() == "0" else "failed" for line in handle]
     return {
@@ -356,7 +356,7 @@ def bench_send(work, servers, count, repeat):
     cmd = ansible_playbook("py311", work, book, ["-e", "@" + os.path.join(work, "b3-vars.json")])
     env = ansible_env(work)
     before = servers.messages()
-    ours_times, _ = timed(lambda: run(cmd, env=env), repeat)
+    ours_times = timed(lambda: run(cmd, env=env), repeat)
     ours_delivered = (servers.messages() - before) // repeat
 
     peer_book = playbook(work, "b3-peer.yml", (
@@ -371,7 +371,7 @@ def bench_send(work, servers, count, repeat):
     peer_env = ansible_env(work, ours=False)
     peer_env["SSL_CERT_FILE"] = ca_file  # so that a verifying client trusts the test CA
     before = servers.messages()
-    peer_times, _ = timed(lambda: run(peer_cmd, env=peer_env), repeat)
+    peer_times = timed(lambda: run(peer_cmd, env=peer_env), repeat)
     peer_delivered = (servers.messages() - before) // repeat
     return {
         "ours": ours_times, "peer": peer_times, "peer_name": "community.general.mail %s in a loop" % cg_version(),
@@ -411,7 +411,7 @@ def bench_dns(work, servers, count, repeat):
         "map(attribute='status')) | list | to_json }}\"\n        dest: %s\n        mode: '0600'\n" % out))
     cmd = ansible_playbook("py311", work, book, ["-e", "@" + os.path.join(work, "b4-vars.json")])
     env = ansible_env(work)
-    ours_times, _ = timed(lambda: run(cmd, env=env), repeat)
+    ours_times = timed(lambda: run(cmd, env=env), repeat)
     with open(out, encoding="utf-8") as handle:
         ours = dict(((target, check), status) for target, check, status in json.load(handle))
 
@@ -420,7 +420,7 @@ def bench_dns(work, servers, count, repeat):
         handle.write("\n".join(domains) + "\n")
     peer_out = os.path.join(work, "b4-peer.json")
     peer_cmd = [venv_bin("peers", "checkdmarc"), listing, "-n", nameserver, "-t", "5", "-o", peer_out]
-    peer_times, _ = timed(lambda: run(peer_cmd), repeat)
+    peer_times = timed(lambda: run(peer_cmd), repeat)
     with open(peer_out, encoding="utf-8") as handle:
         peer_doc = json.load(handle)
     if isinstance(peer_doc, dict):
@@ -488,7 +488,7 @@ def bench_validate(work, count, repeat):
         "        content: \"{{ validated.findings | selectattr('severity', 'equalto', 'error') | "
         "map(attribute='path') | list | to_json }}\"\n        dest: %s\n        mode: '0600'\n" % out))
     cmd = ansible_playbook("py311", work, book, ["-e", "@" + vars_file])
-    ours_times, _ = timed(lambda: run(cmd, env=ansible_env(work)), repeat)
+    ours_times = timed(lambda: run(cmd, env=ansible_env(work)), repeat)
     with open(out, encoding="utf-8") as handle:
         ours = positions(path.split("/")[1:2] for path in json.load(handle))
 
@@ -512,7 +512,7 @@ def bench_validate(work, count, repeat):
         "        content: \"{{ validated.errors | default([]) | map(attribute='data_path') | list | to_json }}\"\n"
         "        dest: %s\n        mode: '0600'\n" % (schema, peer_out)))
     peer_cmd = ansible_playbook("peers", work, peer_book, ["-e", "@" + vars_file])
-    peer_times, _ = timed(lambda: run(peer_cmd, env=ansible_env(work, ours=False)), repeat)
+    peer_times = timed(lambda: run(peer_cmd, env=ansible_env(work, ours=False)), repeat)
     with open(peer_out, encoding="utf-8") as handle:
         peer = positions(str(path).split(".")[:1] for path in json.load(handle))
     return {

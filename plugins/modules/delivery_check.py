@@ -70,15 +70,17 @@ options:
         the inbox, or a DKIM, SPF or DMARC failure); V(warning) also on connectors with warnings.
       - A delivery status (V(delivered_to_junk), V(bounced), V(not_arrived), V(mailbox_error)), a finding category
         (V(dkim), V(spf), V(dmarc), V(transit), V(tls), V(receiver)) or a submission category (V(auth),
-        V(tls_certificate), ...) fails only on that. An empty list never fails; read RV(results) instead.
+        V(tls_certificate), ...) fails only on that. V(error) fails when the server or the mailbox was not reached;
+        V(fail) and V(warn) are V(failed) and V(warning). V(never) (or an empty list) never fails; read
+        RV(results) instead. The words mean the same in every check module (C(docs/checks.md)).
       - Statuses and categories are described in C(docs/troubleshooting.md).
     type: list
     elements: str
     default: [failed]
     choices: [failed, warning, delivered_to_junk, bounced, not_arrived, mailbox_error, dkim, spf, dmarc, transit,
-              tls, receiver, dns, connection, tls_mode, tls_certificate, tls_protocol, starttls_unavailable,
-              starttls_not_enforced, plaintext_auth_refused, auth, throttled, recipient, sender, policy, message,
-              dane, protocol]
+              tls, receiver, error, never, fail, warn, dns, connection, tls_mode, tls_certificate, tls_protocol,
+              starttls_unavailable, starttls_not_enforced, plaintext_auth_refused, auth, throttled, recipient, sender,
+              policy, message, dane, protocol]
   deadline:
     description:
       - Overall seconds for the whole task, from the first send to the last mailbox search (5 to 3600). Connectors

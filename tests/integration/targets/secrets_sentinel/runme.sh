@@ -78,7 +78,9 @@ YAML
 } > "$IN/apps/group_vars/all.yml"
 for side in left right; do
     echo "all: {hosts: {$side-1: {}}}" > "$IN/$side/hosts.yml"
-    connector_yaml "{{ sentinel }}$([ "$side" = right ] && echo -right || true)" > "$IN/$side/group_vars/all.yml"
+    suffix=
+    if [ "$side" = right ]; then suffix=-right; fi
+    connector_yaml "{{ sentinel }}$suffix" > "$IN/$side/group_vars/all.yml"
 done
 echo "all: {hosts: {broken-1: {ansible_connection: local}}}" > "$IN/broken/hosts.yml"
 cat > "$IN/broken/group_vars/all.yml" <<'YAML'

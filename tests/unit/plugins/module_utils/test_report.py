@@ -411,6 +411,8 @@ def test_audit_report_of_unredacted_declarations_holds_no_secret(host):
     for _fmt, (render, _suffix) in _report.RENDERERS.items():
         assert secret not in render(report)
     assert secret not in _report.render_junit(report)
+
+
 # ----------------------------------------------------------------------------- verification evidence
 
 EVIDENCE = {

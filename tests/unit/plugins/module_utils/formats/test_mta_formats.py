@@ -63,7 +63,7 @@ def shell_values(text):
 
 def test_exim4_files_and_kept_lines():
     files = _formats.render("exim4", [RELAY], {"update-exim4.conf.conf": DEBIAN_UE4CC,
-                                                "passwd.client": DEBIAN_PASSWD})
+                                               "passwd.client": DEBIAN_PASSWD})
     ue4cc = files["update-exim4.conf.conf"]
     assert shell_values(ue4cc) == {"dc_eximconfig_configtype": "satellite", "dc_smarthost": "smtp.example.org::587",
                                    "dc_other_hostnames": "host.example.org",
@@ -132,7 +132,7 @@ def test_exim4_wildcard_passwd_line_is_read():
 
 def test_exim4_no_connector_restores_local_delivery():
     files = _formats.render("exim4", [RELAY], {"update-exim4.conf.conf": DEBIAN_UE4CC,
-                                                "passwd.client": DEBIAN_PASSWD})
+                                               "passwd.client": DEBIAN_PASSWD})
     gone = _formats.render("exim4", [], files)
     assert _formats.parse("exim4", gone) == []
     assert shell_values(gone["update-exim4.conf.conf"])["dc_eximconfig_configtype"] == "local"

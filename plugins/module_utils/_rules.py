@@ -455,7 +455,8 @@ def _mailbox_address(mailbox):
 def mailbox_rules(conn, add):
     """Rules for test.mailbox and test.bounce_mailbox (delivery_check); returns nothing, reports through add."""
     test = _obj(conn.get("test"))
-    recipients = [r.lower() for r in test.get("to") or [] if isinstance(r, str)]
+    listed = test.get("to")
+    recipients = [r.lower() for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
     for key in ("mailbox", "bounce_mailbox"):
         mailbox = test.get(key)
         if not isinstance(mailbox, dict):

@@ -316,3 +316,41 @@ class Format:
         changes: [{"key", "path", "action"}] with action create, update, attributes, remove, unchanged.
         """
         return None
+
+
+class DirectoryFormat(Format):
+    """A format whose path is a directory of named files (postfix, exim4, dma).
+
+    file_names: the files it manages, in the directory; secret_files: those that hold secrets;
+    main_file: the one that turns the configuration on. render/parse of the format module take and
+    return {file name: text}; parsed also takes the main file's text alone.
+    """
+
+    directory = True
+    file_names = ()
+    secret_files = ()
+    main_file = None
+    running_config_hint = "the main file's text, or a dict of file name -> text"
+
+    def files(self, path):
+        return dict((name, os.path.join(path, name)) for name in self.file_names)
+
+    def main_key(self, path):
+        return self.main_file
+
+    def holds_secret(self, key, connectors, options):
+        return key in self.secret_files
+
+    def render_files(self, connectors, current, options):
+        return self.render(connectors, current, options)
+
+    def parse_files(self, current, options):
+        return self.parse(dict((k, v) for k, v in current.items() if v is not None), options)
+
+    def rendered(self, connectors, options):
+        return self.render(connectors, {}, options)
+
+    def parsed(self, running, options):
+        if not isinstance(running, (str, dict)):
+            raise ApplyError("running_config: expected %s for format %s" % (self.running_config_hint, self.name))
+        return self.parse(running, options)

@@ -21,7 +21,6 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
-import os
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
@@ -218,10 +217,12 @@ def parse(files, options=None):
     return [_common.with_extras(native, record)] if native else []
 
 
-class Dma(_base.Format):
+class Dma(_base.DirectoryFormat):
     name = "dma"
     summary = "the DragonFly Mail Agent's dma.conf and auth.conf"
-    directory = True
+    file_names = FILES
+    secret_files = SECRET_FILES
+    main_file = CONF
     default_path = DEFAULT_DIR
     path_description = "the dma configuration directory"
     running_config_hint = "dma.conf's text, or a dict of file name -> text"
@@ -236,15 +237,6 @@ class Dma(_base.Format):
         multiple_connectors=_base.Lacks("dma sends all remote mail to one SMARTHOST", _base.Lacks.REFUSED),
     )
 
-    def files(self, path):
-        return dict((name, os.path.join(path, name)) for name in FILES)
-
-    def main_key(self, path):
-        return CONF
-
-    def holds_secret(self, key, connectors, options):
-        return key in SECRET_FILES
-
     def secret_attributes(self, key):
         # dma runs setgid mail and reads auth.conf through that group (Debian: 0640 root:mail).
         _uid, gid = _common.system_ids(group="mail")
@@ -252,20 +244,6 @@ class Dma(_base.Format):
 
     def write_order(self, key):
         return 1 if key == CONF else 0
-
-    def render_files(self, connectors, current, options):
-        return render(connectors, current, options)
-
-    def parse_files(self, current, options):
-        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
-
-    def rendered(self, connectors, options):
-        return render(connectors, {}, options)
-
-    def parsed(self, running, options):
-        if not isinstance(running, (str, dict)):
-            raise _base.ApplyError("running_config: expected %s" % self.running_config_hint)
-        return parse(running, options)
 
     def reload_needed(self, changes):
         # dma reads its files for each message: nothing to reload.

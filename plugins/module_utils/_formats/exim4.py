@@ -30,7 +30,6 @@ Private to the collection: may change without notice. Standard library only.
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 import shlex
 
@@ -375,10 +374,12 @@ def parse(files, options=None):
     return [_common.with_extras(native, record)]
 
 
-class Exim4(_base.Format):
+class Exim4(_base.DirectoryFormat):
     name = "exim4"
     summary = "Debian's exim4 as a smarthost client: update-exim4.conf.conf, passwd.client and the smarthost macros"
-    directory = True
+    file_names = FILES
+    secret_files = SECRET_FILES
+    main_file = UE4CC
     default_path = DEFAULT_DIR
     path_description = "the exim4 configuration directory"
     running_config_hint = "update-exim4.conf.conf's text, or a dict of file name -> text"
@@ -392,15 +393,6 @@ class Exim4(_base.Format):
                                         "(dc_smarthost)", _base.Lacks.REFUSED),
     )
 
-    def files(self, path):
-        return dict((name, os.path.join(path, name)) for name in FILES)
-
-    def main_key(self, path):
-        return UE4CC
-
-    def holds_secret(self, key, connectors, options):
-        return key in SECRET_FILES
-
     def secret_attributes(self, key):
         # exim's delivery processes run as Debian-exim and read passwd.client through its group.
         _uid, gid = _common.system_ids(group="Debian-exim")
@@ -409,20 +401,6 @@ class Exim4(_base.Format):
     def write_order(self, key):
         # update-exim4.conf.conf last: it turns the smarthost on.
         return 1 if key == UE4CC else 0
-
-    def render_files(self, connectors, current, options):
-        return render(connectors, current, options)
-
-    def parse_files(self, current, options):
-        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
-
-    def rendered(self, connectors, options):
-        return render(connectors, {}, options)
-
-    def parsed(self, running, options):
-        if not isinstance(running, (str, dict)):
-            raise _base.ApplyError("running_config: expected %s" % self.running_config_hint)
-        return parse(running, options)
 
     def reload_needed(self, changes):
         # update-exim4.conf rebuilds the configuration, then exim4 is reloaded.

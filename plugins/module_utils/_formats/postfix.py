@@ -433,10 +433,12 @@ def _attrs(path):
         return None
 
 
-class Postfix(_base.Format):
+class Postfix(_base.DirectoryFormat):
     name = "postfix"
     summary = "Postfix as a relay client: the relay keys of main.cf and the lookup tables they point at"
-    directory = True
+    file_names = FILES
+    secret_files = SECRET_FILES
+    main_file = MAIN_CF
     default_path = DEFAULT_DIR
     path_description = "the Postfix configuration directory"
     options = {
@@ -453,32 +455,9 @@ class Postfix(_base.Format):
         opts["config_dir"] = path or DEFAULT_DIR
         return opts
 
-    def files(self, path):
-        return dict((name, os.path.join(path, name)) for name in FILES)
-
-    def main_key(self, path):
-        return MAIN_CF
-
-    def holds_secret(self, key, connectors, options):
-        return key in SECRET_FILES
-
     def write_order(self, key):
         # Tables before main.cf, so Postfix never sees a main.cf pointing at a missing table.
         return {MAIN_CF: 1, SIDECAR: 2}.get(key, 0)
-
-    def render_files(self, connectors, current, options):
-        return render(connectors, current, options)
-
-    def parse_files(self, current, options):
-        return parse(dict((k, v) for k, v in current.items() if v is not None), options)
-
-    def rendered(self, connectors, options):
-        return render(connectors, {}, options)
-
-    def parsed(self, running, options):
-        if not isinstance(running, (str, dict)):
-            raise _base.ApplyError("running_config: expected a string or a dict of file name -> text")
-        return parse(running, options)
 
     def after_remove(self, step, key, full):
         suffix = MAP_SUFFIX.get(step.options.get("map_type") or "hash")

@@ -30,12 +30,14 @@ import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.tests.unit.depth import knob
 from ansible_collections.mailops.smtp.tests.unit.plugins.hosts import NoHost
 
 # The directory that holds ansible_collections/ (not resolved: the collection may be a symlink).
 COLLECTIONS_ROOT = str(Path(_apply.__file__).parents[5])
 MODULE = "ansible_collections.mailops.smtp.plugins.modules.connector"
-CRASH_TRIALS = 100
+# 100 in the thorough units stage (tests/run.sh sets it), 30 where the suite only repeats.
+CRASH_TRIALS = knob("MAILOPS_CRASH_TRIALS", 100)
 CONCURRENT = 20
 PASSWORD = "Rel-S3cret pw"
 
@@ -151,7 +153,9 @@ def test_kill_9_leaves_the_old_or_the_new_whole_file(tmp_path):
         assert PASSWORD not in json.dumps(again)
     print("crash trials: %d (seed %d): %s" % (CRASH_TRIALS, seed, dict(outcomes)))
     # Kills landed before and after the rename, and inside the write (a temp file was left).
-    assert outcomes["old"] and outcomes["new"] and outcomes["temp files left"], dict(outcomes)
+    # Only the thorough run has enough trials to be sure every kind of kill happened.
+    if CRASH_TRIALS >= 100:
+        assert outcomes["old"] and outcomes["new"] and outcomes["temp files left"], dict(outcomes)
 
 
 def test_a_temp_file_of_an_interrupted_run_is_removed_by_the_next(tmp_path):

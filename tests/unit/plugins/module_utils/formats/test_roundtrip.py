@@ -6,17 +6,16 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, yamlfile
+from ansible_collections.mailops.smtp.tests.unit.depth import knob
 from ansible_collections.mailops.smtp.tests.unit.plugins.module_utils.formats.strategies import connector_lists, connectors
 
-SETTINGS = settings(max_examples=int(os.environ.get("MAILOPS_HYPOTHESIS_EXAMPLES", "100")), deadline=None,
+SETTINGS = settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 100), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

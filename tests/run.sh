@@ -16,6 +16,7 @@
 #   MAILOPS_TEST_ROOT      where the collection layout is built (default: /tmp/mailops-smtp-<hash>)
 #   SANITY_ARGS, UNITS_ARGS, INTEGRATION_ARGS, MOLECULE_SCENARIOS
 #                          extra arguments (e.g. SANITY_ARGS="--test pep8 plugins/module_utils/_model.py")
+#   DOCS_SCREENSHOTS=DIR   the docs stage also keeps a screenshot of each plugin and index page there
 #   KEEP_GOING=1           run every stage even after a failure
 set -euo pipefail
 

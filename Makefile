@@ -1,13 +1,14 @@
 # Developer entry points. `make test` runs every stage (see tests/run.sh for the stages and
 # the environment variables that tune them); the other targets run one group of stages.
 # The first run creates .venv/py311 (ansible-core 2.19), .venv/py312 (ansible-core 2.21) and
-# .venv/py311-2.18 (ansible-core 2.18, the oldest supported, for sanity and units).
+# .venv/py311-2.18 (ansible-core 2.18, the oldest supported, for sanity and units), plus
+# .venv/galaxy-importer and .venv/docs (antsibull-docs and Sphinx) for the build and docs stages.
 
 RUN := bash tests/run.sh
 
-.PHONY: bench test lint sanity units integration molecule build setup clean demo validate-examples help
+.PHONY: bench test lint sanity units integration molecule build docs setup clean demo validate-examples help
 
-test:  ## everything: lint, build, units, sanity, integration, molecule
+test:  ## everything: lint, build, docs, units, sanity, integration, molecule
 	$(RUN) all
 
 lint:  ## ruff, schema sync check, antsibull-changelog lint, ansible-lint (production)
@@ -27,6 +28,9 @@ molecule:  ## molecule test for every scenario under extensions/molecule
 
 build:  ## build the collection tarball into build/dist and check it installs and documents
 	$(RUN) build
+
+docs:  ## build the documentation site (antsibull-docs + Sphinx) into build/docs/html and check it in Chromium
+	$(RUN) docs
 
 setup:  ## create or refresh the test environments under .venv/
 	$(RUN) setup

@@ -2,8 +2,8 @@
 # Test harness for the mailops.smtp collection; `make test` and the other make targets call it.
 #
 # Usage: tests/run.sh STAGE_OR_GROUP...
-#   groups: all, lint, sanity, units, integration, molecule, build
-#   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build
+#   groups: all, lint, sanity, units, integration, molecule, build, docs
+#   stages: system-packages setup setup-py311 ruff schema-sync changelog-lint ansible-lint build docs
 #           units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule
 #           bench-short
 #
@@ -16,6 +16,7 @@
 #   MAILOPS_TEST_ROOT      where the collection layout is built (default: /tmp/mailops-smtp-<hash>)
 #   SANITY_ARGS, UNITS_ARGS, INTEGRATION_ARGS, MOLECULE_SCENARIOS
 #                          extra arguments (e.g. SANITY_ARGS="--test pep8 plugins/module_utils/_model.py")
+#   DOCS_SCREENSHOTS=DIR   the docs stage also keeps a screenshot of each plugin and index page there
 #   KEEP_GOING=1           run every stage even after a failure
 set -euo pipefail
 
@@ -116,6 +117,8 @@ stage_setup() {
     ensure_venv py311-2.18 "$py311" "$ROOT/tests/requirements-core-2.18.txt"
     # galaxy-importer pins its own linters: an environment of its own, for the build stage
     ensure_venv galaxy-importer "$py311" "$ROOT/tests/requirements-galaxy-importer.txt"
+    # antsibull-docs and Sphinx pin docutils and friends: an environment of its own, for the docs stage
+    ensure_venv docs "$py311" "$ROOT/tests/requirements-docs.txt"
     local venv
     for venv in py311 py312 py311-2.18; do
         "$VENVS/$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v
@@ -136,6 +139,12 @@ stage_setup_py311() {  # only what the demo and the examples' validation need
     local py311
     py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
     ensure_venv py311 "$py311" "$ROOT/tests/requirements-dev.txt"
+}
+
+ensure_docs_venv() {  # the docs stage needs only .venv/docs; it brings it up to date itself
+    local py311
+    py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
+    ensure_venv docs "$py311" "$ROOT/tests/requirements-docs.txt"
 }
 
 need_venvs() {
@@ -245,6 +254,17 @@ stage_build() {
     banner "galaxy-importer"
     bash "$ROOT/tests/galaxy-importer.sh" "$tarball" "$VENVS/galaxy-importer" "$TEST_ROOT/galaxy-importer" || bad=1
     return "$bad"
+}
+
+# --------------------------------------------------------------------------- docs
+
+stage_docs() {
+    ensure_docs_venv
+    sync_layout
+    need_cmd chromium chromium
+    # The site as the Ansible docsite renders collections: antsibull-docs sphinx-init + Sphinx
+    # (-W), then every page checked in headless Chromium. Lands in build/docs/html.
+    bash "$ROOT/tests/docs-site.sh" "$VENVS/docs" "$TEST_ROOT" "$COLL" "$ROOT/build/docs"
 }
 
 # --------------------------------------------------------------------------- ansible-test
@@ -421,6 +441,7 @@ stage_hint() {
         changelog-lint) echo "a changelog fragment in changelogs/fragments/ is invalid" ;;
         ansible-lint) echo "ansible-lint (production profile) found problems in the YAML above" ;;
         build) echo "the collection tarball is wrong or a module's documentation does not render" ;;
+        docs) echo "the documentation site did not build cleanly or a page failed the browser check (see above; the site is in build/docs/html)" ;;
         sanity-*) echo "ansible-test sanity failed; results are in $COLL/tests/output/" ;;
         units-*) echo "ansible-test units failed; results are in $COLL/tests/output/" ;;
         integration-*) echo "an integration target failed; results are in $COLL/tests/output/" ;;
@@ -432,7 +453,7 @@ stage_hint() {
 
 expand() {
     case "$1" in
-        all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build \
+        all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build docs \
             units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule \
             bench-short ;;
         lint) echo system-packages setup ruff schema-sync changelog-lint ansible-lint ;;
@@ -441,6 +462,7 @@ expand() {
         integration) echo system-packages setup integration-2.19 ;;
         molecule) echo system-packages setup molecule ;;
         build) echo system-packages setup build ;;
+        docs) echo system-packages setup docs ;;
         *) echo "$1" ;;
     esac
 }
@@ -455,6 +477,7 @@ dispatch() {
         changelog-lint) run_stage changelog-lint stage_changelog_lint ;;
         ansible-lint) run_stage ansible-lint stage_ansible_lint ;;
         build) run_stage build stage_build ;;
+        docs) run_stage docs stage_docs ;;
         units-2.18) run_stage units-2.18 stage_units py311-2.18 3.11 quick ;;
         units-2.19) run_stage units-2.19 stage_units py311 3.11 full ;;
         units-2.21) run_stage units-2.21 stage_units py312 3.12 quick ;;

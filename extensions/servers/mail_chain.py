@@ -181,7 +181,8 @@ class Chain:
 
     def __init__(self, args):
         self.args = args
-        self.state_dir = os.path.abspath(args.state_dir)
+        self.home = os.path.abspath(args.state_dir)  # chain.json and the log
+        self.state_dir = self.home  # every part's files: see start()
         self.undo = []
         self.children = []
 
@@ -191,8 +192,14 @@ class Chain:
 
     def start(self):
         args = self.args
-        os.makedirs(self.state_dir, exist_ok=True)
-        os.chmod(self.state_dir, 0o755)
+        os.makedirs(self.home, exist_ok=True)
+        os.chmod(self.home, 0o755)
+        if not open_to_all(self.home):
+            # Postfix, Dovecot, OpenDKIM and policyd-spf run as their own users and must reach
+            # their files: a state directory under /root (mode 0700) gets its parts elsewhere.
+            self.state_dir = tempfile.mkdtemp(prefix="mailops-chain-parts-", dir="/var/lib")
+            os.chmod(self.state_dir, 0o755)
+            self.undo.append(lambda: shutil.rmtree(self.state_dir, ignore_errors=True))
         # OpenDKIM refuses keys and configuration below a world-writable directory such as /tmp.
         private = tempfile.mkdtemp(prefix="mailops-chain-", dir="/var/lib")
         self.undo.append(lambda: shutil.rmtree(private, ignore_errors=True))
@@ -460,6 +467,18 @@ class Chain:
                 sys.stderr.write("teardown: %s\n" % exc)
 
 
+def open_to_all(path):
+    """Whether users other than root can pass through every directory down to path."""
+    path = os.path.abspath(path)
+    while True:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
 def state_path(state_dir):
     return os.path.join(state_dir, "chain.json")
 
@@ -480,12 +499,12 @@ def serve(args):
             output = getattr(exc, "stdout", b"") or b""
             sys.stderr.write("mail chain did not start: %s\n%s\n" % (exc, output.decode(errors="replace")))
             return 1
-        _daemon.publish(state_path(chain.state_dir), state)
+        _daemon.publish(state_path(chain.home), state)
         while not stopping and all(c.poll() is None for c in chain.children):
             time.sleep(0.2)
     finally:
         chain.stop()
-        _daemon.discard(state_path(chain.state_dir))  # last: --stop returns once all is torn down
+        _daemon.discard(state_path(chain.home))  # last: --stop returns once all is torn down
     return 0
 
 

@@ -220,9 +220,10 @@ def _check(conn):
         raise _error("smtpd.conf's relay URL takes a host name or IP address here", ("host",))
     auth = conn.get("auth")
     if auth:
-        if conn.get("security") == "none":
-            raise _error("OpenSMTPD sends no credentials over a connection without TLS ('not using AUTH on "
-                         "non-TLS session'); use security starttls or tls, or no auth", ("auth",))
+        if conn.get("security") == "none" or conn.get("starttls") == "opportunistic":
+            raise _error("OpenSMTPD takes credentials only for smtp+tls:// and smtps:// relays (it refuses a label "
+                         "in an smtp:// URL and sends no AUTH without TLS); use starttls required or security tls, "
+                         "or no auth", ("auth",))
         user = auth["username"]
         if not user or re.search(r"[:\x00-\x1f\x7f]", user) or user != user.strip():
             raise _error("the credentials table cannot hold a user name with ':', a control character or "

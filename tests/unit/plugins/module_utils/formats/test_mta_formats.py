@@ -390,14 +390,14 @@ def test_opensmtpd_files_and_kept_lines():
 
 @pytest.mark.parametrize("change, url, options", [
     ({"security": "tls", "port": 465}, "smtps://mailops@smtp.example.org:465", ["ca"]),
-    ({"starttls": "opportunistic"}, "smtp://mailops@smtp.example.org:587", ["ca"]),
+    ({"starttls": "opportunistic", "auth": None}, "smtp://smtp.example.org:587", ["ca"]),
     ({"tls": {"verify": False}}, "smtp+tls://mailops@smtp.example.org:587", ["tls"]),
     ({"security": "none", "port": 25, "auth": None, "tls": {}}, "smtp+notls://smtp.example.org:25", []),
     ({"host": "2001:db8::25"}, "smtp+tls://mailops@[2001:db8::25]:587", ["ca"]),
 ])
 def test_opensmtpd_schemes(change, url, options):
     conn = dict(RELAY, **change)
-    if conn["auth"] is None:
+    if conn.get("auth", 1) is None:
         del conn["auth"]
     files = _formats.render("opensmtpd", [conn], {}, SMTPD_OPTIONS)
     action = smtpd_action(files)
@@ -431,7 +431,7 @@ def test_opensmtpd_new_file_and_other_secrets_kept():
 
 
 def test_opensmtpd_reads_hand_written_forms():
-    conf = ('table secrets file:/etc/mail/secrets\naction relay relay host smtp://bob@mail.example.net tls \\\n'
+    conf = ('table secrets file:/etc/mail/secrets\naction relay relay host smtp+tls://bob@mail.example.net tls \\\n'
             '  auth <secrets> # relay of the site\nmatch from local for any action relay\n')
     conn = _formats.parse("opensmtpd", {"smtpd.conf": conf, "smtpd.secrets": "bob: me@example.net:pw\n"},
                           {"default_name": "site"})[0]
@@ -448,12 +448,13 @@ def test_opensmtpd_reads_hand_written_forms():
     (("host",), "smtp.example.org\naction evil relay"),
     (("tls", "ca_file"), '/etc/ca.pem" tls no-verify "'),
     (("senders", "default"), 'a"b@example.org'),
-    (("auth",), None),
+    (("auth",), "none"),
+    (("auth",), "opportunistic"),
 ])
 def test_opensmtpd_hostile_values_refused_with_the_field(field, value):
     conn = dict(RELAY, auth=dict(RELAY["auth"]), tls=dict(RELAY["tls"]), senders=dict(RELAY["senders"]))
     if field == ("auth",):
-        conn.update(security="none", port=25)
+        conn.update(dict(security="none", port=25) if value == "none" else dict(starttls="opportunistic"))
     else:
         node = conn
         for key in field[:-1]:

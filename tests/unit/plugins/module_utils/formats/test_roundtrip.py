@@ -181,8 +181,9 @@ def test_dma_round_trip(conn):
 
 
 def _opensmtpd_ok(conn):
-    """The documented limits of the opensmtpd format: OpenSMTPD sends no credentials without TLS."""
-    return not (conn.get("auth") and conn.get("security") == "none")
+    """The documented limits of the opensmtpd format: credentials only with mandatory TLS."""
+    norm = _common.canonical(conn)
+    return not (norm.get("auth") and (norm["security"] == "none" or norm.get("starttls") == "opportunistic"))
 
 
 @SETTINGS

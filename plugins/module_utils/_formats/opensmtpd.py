@@ -115,8 +115,7 @@ def _is_action(ws):
 
 
 def _is_managed(ws):
-    return (len(ws) >= 2 and ws[0] == "table" and ws[1] == TABLE) or (len(ws) >= 2 and ws[0] == "ca"
-                                                                     and ws[1] == CA_NAME)
+    return len(ws) >= 2 and (ws[0], ws[1]) in (("table", TABLE), ("ca", CA_NAME))
 
 
 def _relay_options(ws):

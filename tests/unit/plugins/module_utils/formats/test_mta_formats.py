@@ -377,10 +377,10 @@ def test_opensmtpd_files_and_kept_lines():
                                    "noreply@example.org"]
     # the table and the CA are declared before the action that names them, the match rule after it
     lines = conf.splitlines()
-    assert lines.index('table mailops_secrets "file:/etc/smtpd.secrets"') < lines.index(
-        'ca mailops_ca cert "/etc/ssl/private-ca.pem"') < [i for i, ln in enumerate(lines) if
-                                                          ln.startswith('action "relay"')][0] < lines.index(
-        'match from local for any action "relay"')
+    action_at = [i for i, ln in enumerate(lines) if ln.startswith('action "relay"')][0]
+    table_at = lines.index('table mailops_secrets "file:/etc/smtpd.secrets"')
+    ca_at = lines.index('ca mailops_ca cert "/etc/ssl/private-ca.pem"')
+    assert table_at < ca_at < action_at < lines.index('match from local for any action "relay"')
     assert conf.count("match from local for any action") == 1 and "pa ss" not in conf
     assert files["smtpd.secrets"] == "# relays\n%s\nmailops mailer@example.org:pa ss\"wo:rd^$\n" % (
         _common.header_lines()[0])

@@ -150,7 +150,7 @@ opensmtpd_send() {
     getent passwd opensmtpq >/dev/null || useradd --system --gid opensmtpq --no-create-home \
         --home-dir /var/lib/opensmtpd --shell /usr/sbin/nologin opensmtpq
     "$root/usr/sbin/smtpd" -n -f "$conf" || die "smtpd -n rejects $conf"
-    rm -rf "$work/etc" "$work/var" "$work/overlay-etc" "$work/overlay-var"
+    rm -rf "${work:?}/etc" "${work:?}/var" "$work/overlay-etc" "$work/overlay-var"
     mkdir -p "$work/etc" "$work/var/spool" "$work/var/lib/opensmtpd/empty" "$work/overlay-etc" "$work/overlay-var"
     # smtpd names itself after /etc/mailname when the host name is not a FQDN.
     printf 'client.example.org\n' > "$work/etc/mailname"

@@ -18,6 +18,11 @@
 #       dma/dma.conf (CONFDIR's, plus SPOOLDIR in WORKDIR) without touching the real /etc; dma
 #       runs in the foreground (-D -v); prints what it says; exit status: dma's (124: still
 #       retrying after 20 s)
+#   mta_private.sh opensmtpd-send SMTPD_CONF WORKDIR SENDER RECIPIENT < message
+#       check SMTPD_CONF with `smtpd -n`, then run smtpd in the foreground in a private mount
+#       namespace (its spool, chroot, control socket and /etc/mailname in WORKDIR), enqueue one
+#       message through its socket and wait for one delivery attempt; prints smtpd's log; exit
+#       status 0 only when smtpd logged the relay as result="Ok"
 set -euo pipefail
 
 CACHE=${MAILOPS_MTA_CACHE:-/var/cache/mailops-smtp/mta}
@@ -47,7 +52,9 @@ root() {
         for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$tmp/root"; done
         printf '%s\n' "$key" > "$tmp/root/.packages"
         local missing
-        missing=$(find "$tmp/root/usr/sbin" "$tmp/root/usr/lib" -type f -perm -u+x 2>/dev/null | while read -r bin; do
+        # (a package may have no /usr/lib, so find's complaint about it is not a failure)
+        missing=$({ find "$tmp/root/usr/sbin" "$tmp/root/usr/lib" "$tmp/root/usr/libexec" -type f -perm -u+x \
+            2>/dev/null || true; } | while read -r bin; do
             { ldd "$bin" 2>/dev/null || true; } | awk '/not found/ {print $1}'; done | sort -u)
         [ -z "$missing" ] || { rm -rf "$tmp"; die "libraries the extracted programs need are missing: $missing"; }
         rm -f "$tmp"/*.deb
@@ -132,6 +139,51 @@ dma_send() {
         && exec "$2/usr/sbin/dma" -v -D -f "$3" "$4" < "$1/message"' sh "$work" "$root" "$sender" "$rcpt" 2>&1
 }
 
+opensmtpd_send() {
+    local conf=$1 work=$2 sender=$3 rcpt=$4 root
+    root=$(root opensmtpd)
+    # The users the package's postinst creates: smtpd refuses to start without them.
+    getent group opensmtpd >/dev/null || groupadd --system opensmtpd
+    getent passwd opensmtpd >/dev/null || useradd --system --gid opensmtpd --no-create-home \
+        --home-dir /var/lib/opensmtpd --shell /usr/sbin/nologin opensmtpd
+    getent group opensmtpq >/dev/null || groupadd --system opensmtpq
+    getent passwd opensmtpq >/dev/null || useradd --system --gid opensmtpq --no-create-home \
+        --home-dir /var/lib/opensmtpd --shell /usr/sbin/nologin opensmtpq
+    "$root/usr/sbin/smtpd" -n -f "$conf" || die "smtpd -n rejects $conf"
+    rm -rf "${work:?}/etc" "${work:?}/var" "$work/overlay-etc" "$work/overlay-var"
+    mkdir -p "$work/etc" "$work/var/spool" "$work/var/lib/opensmtpd/empty" "$work/overlay-etc" "$work/overlay-var"
+    # smtpd names itself after /etc/mailname when the host name is not a FQDN.
+    printf 'client.example.org\n' > "$work/etc/mailname"
+    cat > "$work/message"
+    # the enqueuer must be setgid opensmtpq, as the package's postinst makes it
+    install -m 2555 -g opensmtpq "$root/usr/sbin/smtpctl" "$work/sendmail"
+    # The spool (/var/spool/smtpd), the chroot (/var/lib/opensmtpd/empty), the control socket
+    # (/run/smtpd.sock) and /etc/mailname are fixed paths: a private mount namespace gives this
+    # smtpd its own, over the real ones, which stay untouched.
+    # shellcheck disable=SC2016  # the script's arguments expand in the inner shell
+    timeout 60 unshare --mount sh -c '
+        set -e
+        mount --make-rprivate /
+        mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/etc,workdir=$1/overlay-etc" /etc
+        mount -t overlay overlay -o "lowerdir=/var,upperdir=$1/var,workdir=$1/overlay-var" /var
+        mount -t tmpfs tmpfs /run
+        "$2/usr/sbin/smtpd" -d -f "$3" > "$1/smtpd.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 1 100); do [ -S /run/smtpd.sock ] && break; sleep 0.1; done
+        [ -S /run/smtpd.sock ] || { kill $pid; cat "$1/smtpd.log"; exit 3; }
+        # smtpctl is the enqueuer when it is called sendmail (the package links it so)
+        "$1/sendmail" -f "$4" "$5" < "$1/message"
+        # one delivery attempt: the relay result is logged as result="Ok" or an error
+        for _ in $(seq 1 200); do
+            grep -q "relay.* result=" "$1/smtpd.log" && break
+            sleep 0.1
+        done
+        kill $pid; wait $pid || true
+        cat "$1/smtpd.log"
+        grep -q "relay.* result=\"Ok\"" "$1/smtpd.log"
+    ' sh "$work" "$root" "$conf" "$sender" "$rcpt"
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -139,5 +191,6 @@ case "$cmd" in
     exim4-send) [ $# -eq 4 ] || die "exim4-send CONFDIR WORKDIR SENDER RECIPIENT"; exim4_send "$@" ;;
     nullmailer-send) [ $# -eq 4 ] || die "nullmailer-send REMOTES WORKDIR SENDER RECIPIENT"; nullmailer_send "$@" ;;
     dma-send) [ $# -eq 4 ] || die "dma-send CONFDIR WORKDIR SENDER RECIPIENT"; dma_send "$@" ;;
-    *) die "usage: mta_private.sh root PACKAGE... | exim4-send ... | nullmailer-send ... | dma-send ..." ;;
+    opensmtpd-send) [ $# -eq 4 ] || die "opensmtpd-send SMTPD_CONF WORKDIR SENDER RECIPIENT"; opensmtpd_send "$@" ;;
+    *) die "usage: mta_private.sh root PACKAGE... | exim4-send ... | nullmailer-send ... | dma-send ... | opensmtpd-send ..." ;;
 esac

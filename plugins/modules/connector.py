@@ -85,11 +85,13 @@ options:
       - V(nullmailer) writes nullmailer's C(remotes) file (default C(/etc/nullmailer/remotes)).
       - V(dma) writes C(dma.conf) and C(auth.conf) of the DragonFly Mail Agent in the directory O(path)
         (default C(/etc/dma)). dma does not verify certificates.
-      - V(exim4), V(nullmailer) and V(dma) hold one connector.
+      - V(opensmtpd) writes the relay action of OpenSMTPD's C(smtpd.conf) (O(path), default C(/etc/smtpd.conf)) and
+        its credentials table C(smtpd.secrets) beside it; then restart OpenSMTPD (RV(reload_needed)).
+      - V(exim4), V(nullmailer), V(dma) and V(opensmtpd) hold one connector.
     type: str
     required: true
     choices: [django, dma, env, exim4, gitea, gitlab, grafana, ini, javamail, json, mastodon, msmtp, nextcloud, nullmailer,
-              postfix, redmine, template, yaml]
+              opensmtpd, postfix, redmine, template, yaml]
   path:
     description:
       - The file to manage; for O(format=postfix) the Postfix configuration directory (default C(/etc/postfix)),
@@ -364,8 +366,9 @@ reload_needed:
   description:
     - For O(format=postfix), whether a Postfix file changed so that Postfix should be reloaded.
     - For O(format=exim4), whether a file changed so that C(update-exim4.conf) must run and exim4 be reloaded.
+    - For O(format=opensmtpd), whether a file changed so that OpenSMTPD must be restarted.
     - V(false) for O(format=nullmailer) and O(format=dma), which read their files for each message.
-  returned: with O(format=postfix), O(format=exim4), O(format=nullmailer) and O(format=dma) and states replaced,
+  returned: with O(format=postfix), O(format=exim4), O(format=nullmailer), O(format=dma) and O(format=opensmtpd) and states replaced,
     overridden and deleted
   type: bool
   sample: true

@@ -86,6 +86,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
     msmtp,
     nextcloud,
     nullmailer,
+    opensmtpd,
     postfix,
     redmine,
     template,
@@ -94,7 +95,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma,
+_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma, opensmtpd,
             django, grafana, gitea, gitlab, nextcloud, redmine, mastodon)
 
 FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)

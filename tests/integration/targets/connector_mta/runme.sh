@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real MTAs read what formats exim4, nullmailer and dma write: each program is extracted from its
+# Real MTAs read what formats exim4, nullmailer, dma and opensmtpd write: each program is extracted from its
 # Debian package into a private root (extensions/servers/mta_private.sh), reads the files written by
 # mailops.smtp.connector and sends one message to the aiosmtpd sinks, which record TLS, its
 # version, the AUTH user and the envelope sender. A sink that offers no STARTTLS shows what each
@@ -31,11 +31,12 @@ mkdir -p "$STATE/sinks"
 SINKS=$("$PY" "$SERVERS/smtp_server.py" --state-dir "$STATE/sinks" --config "$STATE/sinks.json" --background)
 EXIM_ROOT=$(bash "$SERVERS/mta_private.sh" root exim4-base exim4-config exim4-daemon-light)
 DMA_ROOT=$(bash "$SERVERS/mta_private.sh" root dma)
-printf '{"sinks": %s, "work_dir": "%s", "mta": "%s", "exim_root": "%s", "dma_root": "%s"}\n' \
-    "$SINKS" "$STATE/work" "$SERVERS/mta_private.sh" "$EXIM_ROOT" "$DMA_ROOT" > "$STATE/vars.json"
+OPENSMTPD_ROOT=$(bash "$SERVERS/mta_private.sh" root opensmtpd)
+printf '{"sinks": %s, "work_dir": "%s", "mta": "%s", "exim_root": "%s", "dma_root": "%s", "opensmtpd_root": "%s"}\n' \
+    "$SINKS" "$STATE/work" "$SERVERS/mta_private.sh" "$EXIM_ROOT" "$DMA_ROOT" "$OPENSMTPD_ROOT" > "$STATE/vars.json"
 
 export ANSIBLE_NOCOLOR=1
-for program in exim4 nullmailer dma; do
+for program in exim4 nullmailer dma opensmtpd; do
     ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "@$STATE/vars.json" \
         "$program.yml" --diff -vvv > "$STATE/$program.log" 2>&1 || { cat "$STATE/$program.log"; exit 1; }
     tail -3 "$STATE/$program.log"

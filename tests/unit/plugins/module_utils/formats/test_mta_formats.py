@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _formats
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, dma, exim4
+from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common, dma, exim4, opensmtpd
 
 RELAY = {
     "name": "district-relay",
@@ -336,3 +336,148 @@ def test_mta_secret_encodings_cover_what_is_written(fmt):
     for variant in sorted(spec.secret_encodings(password), key=len, reverse=True):
         masked = masked.replace(variant, "********")
     assert "Mta pw" not in masked
+
+
+# The smtpd.conf Debian's opensmtpd package installs (/etc/smtpd.conf).
+DEBIAN_SMTPD = """\
+#\t$OpenBSD: smtpd.conf,v 1.10 2018/05/24 11:40:17 gilles Exp $
+
+# This is the smtpd server system-wide configuration file.
+# See smtpd.conf(5) for more information.
+
+table aliases file:/etc/aliases
+
+listen on localhost
+
+action "local" maildir alias <aliases>
+action "relay" relay
+
+match for local action "local"
+match from local for any action "relay"
+"""
+SMTPD_OPTIONS = {"path": "/etc/smtpd.conf"}
+
+
+def smtpd_action(files):
+    """The words of the relay action as smtpd.conf's lexer reads them."""
+    actions = [opensmtpd.words(joined) for _f, _l, joined in opensmtpd.logical_lines(files["smtpd.conf"])
+               if opensmtpd.words(joined)[:2] == ["action", "relay"]]
+    assert len(actions) == 1
+    return actions[0]
+
+
+def test_opensmtpd_files_and_kept_lines():
+    files = _formats.render("opensmtpd", [RELAY], {"smtpd.conf": DEBIAN_SMTPD, "smtpd.secrets": "# relays\n"},
+                            SMTPD_OPTIONS)
+    conf = files["smtpd.conf"]
+    kept = [ln for ln in DEBIAN_SMTPD.splitlines() if ln != 'action "relay" relay']
+    assert [ln for ln in conf.splitlines() if ln in kept] == kept
+    assert smtpd_action(files) == ["action", "relay", "relay", "host", "smtp+tls://mailops@smtp.example.org:587",
+                                   "auth", "<mailops_secrets>", "ca", "mailops_ca", "mail-from",
+                                   "noreply@example.org"]
+    # the table and the CA are declared before the action that names them, the match rule after it
+    lines = conf.splitlines()
+    action_at = [i for i, ln in enumerate(lines) if ln.startswith('action "relay"')][0]
+    table_at = lines.index('table mailops_secrets "file:/etc/smtpd.secrets"')
+    ca_at = lines.index('ca mailops_ca cert "/etc/ssl/private-ca.pem"')
+    assert table_at < ca_at < action_at < lines.index('match from local for any action "relay"')
+    assert conf.count("match from local for any action") == 1 and "pa ss" not in conf
+    assert files["smtpd.secrets"] == "# relays\n%s\nmailops mailer@example.org:pa ss\"wo:rd^$\n" % (
+        _common.header_lines()[0])
+    assert _formats.parse("opensmtpd", files) == [_common.canonical(RELAY)]
+    assert _formats.render("opensmtpd", [RELAY], files, SMTPD_OPTIONS) == files
+
+
+@pytest.mark.parametrize("change, url, options", [
+    ({"security": "tls", "port": 465}, "smtps://mailops@smtp.example.org:465", ["ca"]),
+    ({"starttls": "opportunistic", "auth": None}, "smtp://smtp.example.org:587", ["ca"]),
+    ({"tls": {"verify": False}}, "smtp+tls://mailops@smtp.example.org:587", ["tls"]),
+    ({"security": "none", "port": 25, "auth": None, "tls": {}}, "smtp+notls://smtp.example.org:25", []),
+    ({"host": "2001:db8::25"}, "smtp+tls://mailops@[2001:db8::25]:587", ["ca"]),
+])
+def test_opensmtpd_schemes(change, url, options):
+    conn = dict(RELAY, **change)
+    if conn.get("auth", 1) is None:
+        del conn["auth"]
+    files = _formats.render("opensmtpd", [conn], {}, SMTPD_OPTIONS)
+    action = smtpd_action(files)
+    assert action[4] == url
+    assert [w for w in action[5:] if w in ("tls", "ca")] == options
+    assert _formats.parse("opensmtpd", files) == [_common.canonical(conn)]
+
+
+def test_opensmtpd_keeps_unmanaged_action_options_and_continuations():
+    current = DEBIAN_SMTPD.replace('action "relay" relay', 'action "relay" relay \\\n    helo mx.example.org srs')
+    files = _formats.render("opensmtpd", [RELAY], {"smtpd.conf": current}, SMTPD_OPTIONS)
+    assert smtpd_action(files)[-3:] == ["helo", "mx.example.org", "srs"]
+    gone = _formats.render("opensmtpd", [], files, SMTPD_OPTIONS)
+    assert 'action "relay" relay helo mx.example.org srs\n' in gone["smtpd.conf"]
+    assert _formats.parse("opensmtpd", gone) == []
+
+
+def test_opensmtpd_no_connector_restores_the_packaged_file():
+    files = _formats.render("opensmtpd", [RELAY], {"smtpd.conf": DEBIAN_SMTPD}, SMTPD_OPTIONS)
+    gone = _formats.render("opensmtpd", [], files, SMTPD_OPTIONS)
+    assert gone["smtpd.conf"] == DEBIAN_SMTPD
+    assert gone["smtpd.secrets"] == ""
+
+
+def test_opensmtpd_new_file_and_other_secrets_kept():
+    files = _formats.render("opensmtpd", [RELAY], {"smtpd.secrets": "other user:pw\nmailops old:old\n"},
+                            {"path": "/srv/mail/smtpd.conf"})
+    assert files["smtpd.secrets"].startswith("other user:pw\n") and "old:old" not in files["smtpd.secrets"]
+    assert 'table mailops_secrets "file:/srv/mail/smtpd.secrets"' in files["smtpd.conf"]
+    assert files["smtpd.conf"].endswith('match from local for any action "relay"\n')
+
+
+def test_opensmtpd_reads_hand_written_forms():
+    conf = ('table secrets file:/etc/mail/secrets\naction relay relay host smtp+tls://bob@mail.example.net tls \\\n'
+            '  auth <secrets> # relay of the site\nmatch from local for any action relay\n')
+    conn = _formats.parse("opensmtpd", {"smtpd.conf": conf, "smtpd.secrets": "bob: me@example.net:pw\n"},
+                          {"default_name": "site"})[0]
+    assert (conn["name"], conn["host"], conn["port"], conn["security"], conn["starttls"]) == (
+        "site", "mail.example.net", 25, "starttls", "required")
+    assert conn["auth"] == {"username": "me@example.net", "password": "pw"}
+
+
+@pytest.mark.parametrize("field, value", [
+    (("auth", "username"), "user:name"),
+    (("auth", "username"), "user\nmailops evil:x"),
+    (("auth", "password"), "pw\nmailops evil:x"),
+    (("host",), 'smtp.example.org" auth <x>'),
+    (("host",), "smtp.example.org\naction evil relay"),
+    (("tls", "ca_file"), '/etc/ca.pem" tls no-verify "'),
+    (("senders", "default"), 'a"b@example.org'),
+    (("auth",), "none"),
+    (("auth",), "opportunistic"),
+])
+def test_opensmtpd_hostile_values_refused_with_the_field(field, value):
+    conn = dict(RELAY, auth=dict(RELAY["auth"]), tls=dict(RELAY["tls"]), senders=dict(RELAY["senders"]))
+    if field == ("auth",):
+        conn.update(dict(security="none", port=25) if value == "none" else dict(starttls="opportunistic"))
+    else:
+        node = conn
+        for key in field[:-1]:
+            node = node[key]
+        node[field[-1]] = value
+    with pytest.raises(_common.FormatError) as err:
+        _formats.render("opensmtpd", [conn], {}, SMTPD_OPTIONS)
+    assert str(err.value).startswith("/0/" + "/".join(field) + ":") and "pa ss" not in str(err.value)
+
+
+def test_opensmtpd_text_fields_cannot_add_a_directive():
+    conn = dict(RELAY, description='x\naction "relay" relay host "smtp+notls://evil.example" # \\')
+    files = _formats.render("opensmtpd", [conn], {}, SMTPD_OPTIONS)
+    assert smtpd_action(files)[4] == "smtp+tls://mailops@smtp.example.org:587"
+    assert _formats.parse("opensmtpd", files)[0]["description"] == conn["description"]
+
+
+def test_opensmtpd_one_connector_and_its_secret_only_in_the_table():
+    with pytest.raises(_common.FormatError, match="^/1/name: "):
+        _formats.render("opensmtpd", [RELAY, dict(RELAY, name="second")], {}, SMTPD_OPTIONS)
+    spec = _formats.get("opensmtpd")
+    files = spec.render_files([RELAY], {}, SMTPD_OPTIONS)
+    assert [k for k, v in files.items() if "pa ss" in (v or "")] == ["smtpd.secrets"]
+    assert spec.holds_secret("smtpd.secrets", [RELAY], SMTPD_OPTIONS)
+    assert not spec.holds_secret("smtpd.conf", [RELAY], SMTPD_OPTIONS)
+    assert spec.files("/etc/smtpd.conf") == {"smtpd.conf": "/etc/smtpd.conf", "smtpd.secrets": "/etc/smtpd.secrets"}

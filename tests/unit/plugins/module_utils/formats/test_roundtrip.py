@@ -177,3 +177,19 @@ def test_dma_round_trip(conn):
     present = dict((k, v) for k, v in files.items() if v is not None)
     assert _formats.parse("dma", present) == canonical([conn])
     assert _formats.render("dma", [conn], present, {"path": "/etc/dma"}) == files
+
+
+def _opensmtpd_ok(conn):
+    """The documented limits of the opensmtpd format: credentials only with mandatory TLS."""
+    norm = _common.canonical(conn)
+    return not (norm.get("auth") and (norm["security"] == "none" or norm.get("starttls") == "opportunistic"))
+
+
+@SETTINGS
+@given(conn=connectors().filter(_opensmtpd_ok))
+def test_opensmtpd_round_trip(conn):
+    options = {"path": "/etc/smtpd.conf"}
+    files = _formats.render("opensmtpd", [conn], {}, options)
+    present = dict((k, v) for k, v in files.items() if v is not None)
+    assert _formats.parse("opensmtpd", present) == canonical([conn])
+    assert _formats.render("opensmtpd", [conn], present, options) == files

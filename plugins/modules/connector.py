@@ -188,8 +188,8 @@ options:
 notes:
   - Target hosts need only Python and ansible-core's module utilities; validation and template rendering
     happen on the controller.
-  - For O(format=postfix), reload Postfix when RV(reload_needed) is true (for example with a handler); for
-    O(format=exim4), run C(update-exim4.conf) and reload exim4.
+  - RV(reload) says what the program needs after a change (for O(format=exim4), C(update-exim4.conf) and a reload of
+    exim4); the role C(mailops.smtp.connector) runs it in a handler.
 seealso:
   - name: File formats
     description: Which model field each format writes where, and which fields each format can represent.
@@ -369,6 +369,44 @@ reload_needed:
     overridden and deleted
   type: bool
   sample: true
+reload:
+  description:
+    - What the program that reads the files needs before it uses a change, as the format declares it
+      (see the reload table in C(docs/formats.md)). The role C(mailops.smtp.connector) acts on it in its handlers.
+  returned: with states replaced, overridden and deleted
+  type: dict
+  contains:
+    needed:
+      description:
+        - Whether a file the program reads changed and the program needs the commands or the service action
+          below. V(false) for formats whose program reads its files each time (O(format=nullmailer), O(format=dma),
+          O(format=msmtp), O(format=nextcloud)). In check mode, what a real run would need.
+      type: bool
+      sample: true
+    commands:
+      description: Argument lists (no shell) to run in order on the host, before the service action.
+      type: list
+      elements: list
+      sample: [[update-exim4.conf]]
+    services:
+      description: The services the program usually runs as; empty when only the deployment knows the name.
+      type: list
+      elements: str
+      sample: [exim4]
+    action:
+      description: V(reloaded) or V(restarted) for the services, or V(null) when no service action is needed.
+      type: str
+      sample: reloaded
+    why:
+      description: One line saying how the program reads its files.
+      type: str
+      sample: exim4 reads the configuration update-exim4.conf builds from these files
+  sample:
+    needed: true
+    commands: [[update-exim4.conf]]
+    services: [exim4]
+    action: reloaded
+    why: exim4 reads the configuration update-exim4.conf builds from these files
 postmap:
   description: The Postfix tables compiled with C(postmap).
   returned: when tables were compiled

@@ -121,6 +121,8 @@ def parse(text, options=None):
 
 class Gitea(_base.Format):
     name = "gitea"
+    reload_steps = _base.Reload("Gitea and Forgejo read app.ini when they start (Forgejo's service is forgejo)",
+                                services=["gitea"], action=_base.Reload.RESTARTED)
     summary = "the [mailer] section of Gitea's and Forgejo's app.ini"
     path_description = "app.ini"
     capabilities = dict(

@@ -70,7 +70,8 @@ options:
       - V(env), V(json), V(yaml), V(ini) write the full model with a documented key naming.
       - V(django) writes Django's C(EMAIL_*) settings, as a settings module when O(path) ends in C(.py), else as an
         environment file (one connector per file).
-      - V(gitea) writes the C([mailer]) section of Gitea's or Forgejo's C(app.ini) (one connector per file).
+      - V(gitea) writes the C([mailer]) section of Gitea's or Forgejo's C(app.ini) when O(path) ends in C(.ini), else
+        the C(GITEA__mailer__*) environment form (one connector per file).
       - V(gitlab) writes the C(gitlab_rails['smtp_*']) settings of Omnibus GitLab's C(gitlab.rb) (one connector).
       - V(nextcloud) writes the C(mail_*) entries of Nextcloud's C(config/config.php) (one connector).
       - V(redmine) writes the C(email_delivery) block of Redmine's C(config/configuration.yml) (one connector).

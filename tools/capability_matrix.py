@@ -86,8 +86,8 @@ def render_reload(formats):
         steps = spec.reload(spec.default_path or "/path/of/the/file", {})
         commands = ", ".join("`%s`" % " ".join(c) for c in steps.commands) or "-"
         services = ", ".join("`%s`" % s for s in steps.services) or ("(yours)" if steps.action else "-")
-        lines.append("| `%s` | %s | %s | %s | %s |" % (fmt_name, commands, services, steps.action or "-",
-                                                     steps.why.rstrip(".")))
+        cells = (fmt_name, commands, services, steps.action or "-", steps.why.rstrip("."))
+        lines.append("| `%s` | %s | %s | %s | %s |" % cells)
     lines.extend(["", RELOAD_END])
     return "\n".join(lines)
 

@@ -46,4 +46,8 @@ echo "ok: with missing Python packages the demo names the pip command and starts
 ansible-playbook mailops.smtp.demo -i "$inventory" -e "mailops_demo_dir=$work/demo" | tee demo.log
 [ -f "$work/demo/report/audit.html" ] || fail "the demo wrote no audit report"
 grep -q "audit      1 drifted field(s)" demo.log || fail "the demo summary does not show the hand-edited field"
+grep -q "programs   grafana.ini and nullmailer remotes written; reload: grafana-server to be restarted" demo.log \
+    || fail "the demo summary does not show the application and MTA files and their reload"
+grep -q -E '"nullmailer (sent 1 message through the relay|not run: )' demo.log \
+    || fail "the demo summary does not say whether nullmailer sent through the relay"
 echo "ok: mailops.smtp.demo ran from the installed tarball in $work/cwd"

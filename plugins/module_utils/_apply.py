@@ -465,6 +465,8 @@ def apply(params, host, check_mode=False, diff_mode=False):
         reload_needed = spec.reload_needed(changes)
         if reload_needed is not None:
             result["reload_needed"] = reload_needed
+        result["reload"] = spec.reload(path, options).result(
+            result["changed"] if reload_needed is None else reload_needed)
         step = _base.Step(host, path, spec.files(path), options, result)
         if check_mode:
             return result

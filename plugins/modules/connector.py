@@ -70,7 +70,8 @@ options:
       - V(env), V(json), V(yaml), V(ini) write the full model with a documented key naming.
       - V(django) writes Django's C(EMAIL_*) settings, as a settings module when O(path) ends in C(.py), else as an
         environment file (one connector per file).
-      - V(gitea) writes the C([mailer]) section of Gitea's or Forgejo's C(app.ini) (one connector per file).
+      - V(gitea) writes the C([mailer]) section of Gitea's or Forgejo's C(app.ini) when O(path) ends in C(.ini), else
+        the C(GITEA__mailer__*) environment form (one connector per file).
       - V(gitlab) writes the C(gitlab_rails['smtp_*']) settings of Omnibus GitLab's C(gitlab.rb) (one connector).
       - V(nextcloud) writes the C(mail_*) entries of Nextcloud's C(config/config.php) (one connector).
       - V(redmine) writes the C(email_delivery) block of Redmine's C(config/configuration.yml) (one connector).
@@ -190,8 +191,8 @@ options:
 notes:
   - Target hosts need only Python and ansible-core's module utilities; validation and template rendering
     happen on the controller.
-  - For O(format=postfix), reload Postfix when RV(reload_needed) is true (for example with a handler); for
-    O(format=exim4), run C(update-exim4.conf) and reload exim4.
+  - RV(reload) says what the program needs after a change (for O(format=exim4), C(update-exim4.conf) and a reload of
+    exim4); the role C(mailops.smtp.connector) runs it in a handler.
 seealso:
   - name: File formats
     description: Which model field each format writes where, and which fields each format can represent.
@@ -372,6 +373,44 @@ reload_needed:
     overridden and deleted
   type: bool
   sample: true
+reload:
+  description:
+    - What the program that reads the files needs before it uses a change, as the format declares it
+      (see the reload table in C(docs/formats.md)). The role C(mailops.smtp.connector) acts on it in its handlers.
+  returned: with states replaced, overridden and deleted
+  type: dict
+  contains:
+    needed:
+      description:
+        - Whether a file the program reads changed and the program needs the commands or the service action
+          below. V(false) for formats whose program reads its files each time (O(format=nullmailer), O(format=dma),
+          O(format=msmtp), O(format=nextcloud)). In check mode, what a real run would need.
+      type: bool
+      sample: true
+    commands:
+      description: Argument lists (no shell) to run in order on the host, before the service action.
+      type: list
+      elements: list
+      sample: [[update-exim4.conf]]
+    services:
+      description: The services the program usually runs as; empty when only the deployment knows the name.
+      type: list
+      elements: str
+      sample: [exim4]
+    action:
+      description: V(reloaded) or V(restarted) for the services, or V(null) when no service action is needed.
+      type: str
+      sample: reloaded
+    why:
+      description: One line saying how the program reads its files.
+      type: str
+      sample: exim4 reads the configuration update-exim4.conf builds from these files
+  sample:
+    needed: true
+    commands: [[update-exim4.conf]]
+    services: [exim4]
+    action: reloaded
+    why: exim4 reads the configuration update-exim4.conf builds from these files
 postmap:
   description: The Postfix tables compiled with C(postmap).
   returned: when tables were compiled

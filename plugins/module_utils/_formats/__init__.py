@@ -59,6 +59,9 @@ A format module defines:
                                  files, options, result, warn()); an ApplyError rolls every
                                  written file back
   reload_needed(changes)                           -> True/False, or None (no such return value)
+  reload(path, options)                            -> _base.Reload: commands, then a service action the
+                                                      program needs after a change (the return value
+                                                      reload; default reload_steps: restart the app)
 
 _base.Format gives the defaults for a single-file format whose module has render/parse (the
 methods render and parse call them); most formats set only name, summary, options,

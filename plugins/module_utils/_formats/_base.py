@@ -163,6 +163,49 @@ class Step:
         self.result.setdefault("warnings", []).append(message)
 
 
+# ---------------------------------------------------------------- what makes the program read the files
+
+class Reload:
+    """What the program needs after its files changed before it uses them, and why.
+
+    commands: argument lists (no shell) run in order on the host, such as the step that builds the
+    program's real configuration (update-exim4.conf) or the program's own reload command.
+    services: the service names the program usually runs as; the service manager then applies
+    action ('reloaded' or 'restarted') to them. A deployment that names its own service replaces
+    them. An empty services with an action means: restart whatever runs the application.
+    A Reload with no commands and no action means the program reads its files each time it
+    sends, so nothing is ever needed.
+    """
+
+    RELOADED = "reloaded"
+    RESTARTED = "restarted"
+
+    def __init__(self, why, commands=(), services=(), action=None):
+        if action not in (None, self.RELOADED, self.RESTARTED):
+            raise ValueError("action must be None, reloaded or restarted")
+        self.why = why
+        self.commands = tuple(tuple(c) for c in commands)
+        self.services = tuple(services)
+        self.action = action
+
+    def acts(self):
+        """Whether anything is ever needed after a change."""
+        return bool(self.commands) or self.action is not None
+
+    def result(self, needed):
+        """The module's reload return value."""
+        return dict(needed=bool(needed and self.acts()), commands=[list(c) for c in self.commands],
+                    services=list(self.services), action=self.action, why=self.why)
+
+    def __repr__(self):
+        return "Reload(%r, commands=%r, services=%r, action=%r)" % (self.why, self.commands, self.services, self.action)
+
+
+APPLICATION_RESTART = Reload("the application reads the file when it starts: restart it (name its service)",
+                             action=Reload.RESTARTED)
+"""The reload of a generic data format: the application the user wires reads it at start."""
+
+
 # ---------------------------------------------------------------- the interface
 
 class Format:
@@ -309,6 +352,13 @@ class Format:
 
     def check(self, step):
         """Ask the program whether the written configuration is valid (after a write only)."""
+
+    reload_steps = APPLICATION_RESTART
+    """The Reload the program needs after a change (see reload())."""
+
+    def reload(self, path, options):
+        """The Reload for the files at path (a format whose steps depend on the path overrides it)."""
+        return self.reload_steps
 
     def reload_needed(self, changes):
         """True/False for the reload_needed return value, or None when the format has none.

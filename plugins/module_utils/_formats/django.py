@@ -218,6 +218,8 @@ def parse(text, options=None):
 
 class Django(_base.Format):
     name = "django"
+    reload_steps = _base.Reload("Django reads its settings when the application server starts: restart it "
+                                "(its service name is the deployment's)", action=_base.Reload.RESTARTED)
     summary = "Django's EMAIL_* settings, as a settings module (*.py) or an environment file"
     path_description = "the settings module (*.py) or environment file"
     capabilities = dict(

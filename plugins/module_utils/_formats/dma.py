@@ -245,6 +245,8 @@ class Dma(_base.DirectoryFormat):
     def write_order(self, key):
         return 1 if key == CONF else 0
 
+    reload_steps = _base.Reload("dma runs for each message and reads its files then")
+
     def reload_needed(self, changes):
         # dma reads its files for each message: nothing to reload.
         return False

@@ -30,6 +30,7 @@ Private to the collection: may change without notice. Standard library only.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shlex
 
@@ -401,6 +402,14 @@ class Exim4(_base.DirectoryFormat):
     def write_order(self, key):
         # update-exim4.conf.conf last: it turns the smarthost on.
         return 1 if key == UE4CC else 0
+
+    def reload(self, path, options):
+        # exim reads the configuration update-exim4.conf builds from these files, not the files.
+        command = ["update-exim4.conf"]
+        if os.path.normpath(path) != DEFAULT_DIR:
+            command += ["--confdir", os.path.normpath(path)]
+        return _base.Reload("exim4 reads the configuration update-exim4.conf builds from these files",
+                            commands=[command], services=["exim4"], action=_base.Reload.RELOADED)
 
     def reload_needed(self, changes):
         # update-exim4.conf rebuilds the configuration, then exim4 is reloaded.

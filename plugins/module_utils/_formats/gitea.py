@@ -2,17 +2,23 @@
 # Copyright (c) mailops.smtp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Format gitea: the [mailer] section of Gitea's (and Forgejo's) app.ini.
+"""Format gitea: the [mailer] section of Gitea's (and Forgejo's) app.ini, or its GITEA__mailer__* form.
 
-Only the mail keys of [mailer] are managed; every other section, key and comment stays.
+A path ending in '.ini' (or no path) is app.ini: only the mail keys of [mailer] are managed, every
+other section, key and comment stays. Any other path is an environment file with the same keys as
+GITEA__mailer__KEY variables (a Compose env_file or .env, a systemd EnvironmentFile), which Gitea's
+container image turns into app.ini with environment-to-ini at start; the section part of the name
+is case-insensitive, so GITEA__MAILER__KEY is read too (and rewritten as GITEA__mailer__KEY).
 Gitea's mailer (services/mailer/sender/smtp.go) speaks PROTOCOL smtp (clear text), smtps
 (implicit TLS) or smtp+starttls, which uses STARTTLS when the server offers it and otherwise
 goes on in clear text ("falling back to regular SMTP"): Gitea cannot require STARTTLS. A
 connector declaring starttls: required is written as smtp+starttls and the declared value is
 kept in the '# mailops:' record; the capability matrix says what Gitea really does. Gitea has
 no CA file, server name, TLS version, timeout or mechanism setting (record). One connector.
-Reference: https://docs.gitea.com/administration/config-cheat-sheet#mailer-mailer and
-https://forgejo.org/docs/latest/admin/config-cheat-sheet/#mailer-mailer
+Reference: https://docs.gitea.com/administration/config-cheat-sheet#mailer-mailer,
+https://forgejo.org/docs/latest/admin/config-cheat-sheet/#mailer-mailer and, for the variables,
+https://docs.gitea.com/installation/install-with-docker#managing-deployments-with-environment-variables
+(contrib/environment-to-ini/README).
 
 Private to the collection: may change without notice. Standard library only.
 """
@@ -31,6 +37,9 @@ NATIVE_KEYS = ("ENABLED", "PROTOCOL", "SMTP_ADDR", "SMTP_PORT", "FORCE_TRUST_SER
 # Settings of Gitea before 1.18, replaced by the keys above: removed when the section is written.
 LEGACY_KEYS = ("HOST", "IS_TLS_ENABLED", "MAILER_TYPE", "SKIP_VERIFY")
 MANAGED_KEYS = NATIVE_KEYS + LEGACY_KEYS
+# The environment form: GITEA__<section>__<KEY>; environment-to-ini matches the section case-insensitively.
+ENV_PREFIX = "GITEA__mailer__"
+ENV_KEYS = dict((prefix + key, key) for key in MANAGED_KEYS for prefix in (ENV_PREFIX, ENV_PREFIX.upper()))
 
 KEY_FIELDS = {
     "SMTP_ADDR": ("host",),
@@ -103,15 +112,45 @@ def desired(connectors):
     return _native.desired(connectors, "gitea", native_values, carried)
 
 
+def is_env(options):
+    path = _native.path_suffix(options)
+    return bool(path) and not path.endswith(".ini")
+
+
+def _render_env(native, record, current):
+    lines = _native.split_lines(current)
+    # Spans under the canonical name, so an upper-case section spelling is rewritten where it stands.
+    spans = dict((index, (last, ENV_PREFIX + ENV_KEYS[key]))
+                 for index, (last, key) in _native.env_spans(lines, ENV_KEYS).items())
+    new = [(ENV_PREFIX + k, "%s%s=%s" % (ENV_PREFIX, k, _common.maybe_quote(v))) for k, v in native]
+    return "\n".join(_common.header_lines() + _native.merge(lines, spans, new, record, "#")) + "\n"
+
+
+def _env_values(text):
+    """{app.ini key: value} of the GITEA__mailer__ variables; a later assignment wins, whatever its case."""
+    values = {}
+    for line in _native.split_lines(text):
+        match = _native.ENV_ASSIGN.match(line)
+        if match and match.group("key") in ENV_KEYS:
+            values[ENV_KEYS[match.group("key")]] = _native.env_value(match.group("val"))
+    return values
+
+
 def render(connectors, current=None, options=None):
     native, record = desired(connectors)
+    if is_env(options):
+        return _render_env(native, record, current)
     new = [(k, _goini.line(k, v)) for k, v in native]
     return _goini.render(current, SECTION, new, record, MANAGED_KEYS)
 
 
 def parse(text, options=None):
-    values = _goini.values(text, SECTION, MANAGED_KEYS)
-    record = _goini.record(text, SECTION)
+    if is_env(options):
+        values = _env_values(text)
+        record = _native.find_record(_native.split_lines(text), "#")
+    else:
+        values = _goini.values(text, SECTION, MANAGED_KEYS)
+        record = _goini.record(text, SECTION)
     protocol = values.get("PROTOCOL", "")
     configured = values.get("SMTP_ADDR") or values.get("HOST") or record
     if protocol in ("sendmail", "dummy", "smtp+unix") or not configured:
@@ -121,8 +160,11 @@ def parse(text, options=None):
 
 class Gitea(_base.Format):
     name = "gitea"
-    summary = "the [mailer] section of Gitea's and Forgejo's app.ini"
-    path_description = "app.ini"
+    reload_steps = _base.Reload("Gitea and Forgejo read app.ini (and the container its GITEA__ variables) when they "
+                                "start (Forgejo's service is forgejo)",
+                                services=["gitea"], action=_base.Reload.RESTARTED)
+    summary = "the [mailer] section of Gitea's and Forgejo's app.ini (*.ini), or its GITEA__mailer__* environment form"
+    path_description = "app.ini (*.ini) or the GITEA__mailer__* environment file"
     capabilities = dict(
         _base.EVERYTHING,
         starttls_required=_base.Lacks(
@@ -140,6 +182,8 @@ class Gitea(_base.Format):
         multiple_connectors=_base.Lacks(
             "app.ini has one [mailer] section: one connector per file", _base.Lacks.REFUSED),
     )
+
+    secret_encodings = staticmethod(_common.dquote_encodings)
 
 
 FORMAT = Gitea()

@@ -203,6 +203,8 @@ def parse(text, options=None):
 
 class Gitlab(_base.Format):
     name = "gitlab"
+    reload_steps = _base.Reload("GitLab applies gitlab.rb with gitlab-ctl reconfigure, which restarts what changed",
+                                commands=[["gitlab-ctl", "reconfigure"]])
     summary = "the gitlab_rails['smtp_*'] settings of Omnibus GitLab's gitlab.rb"
     path_description = "gitlab.rb"
     capabilities = dict(

@@ -164,6 +164,8 @@ def parse(text, options=None):
 
 class Grafana(_base.Format):
     name = "grafana"
+    reload_steps = _base.Reload("Grafana reads grafana.ini and its GF_ variables when it starts",
+                                services=["grafana-server"], action=_base.Reload.RESTARTED)
     summary = "the [smtp] section of grafana.ini (*.ini), or Grafana's GF_SMTP_* environment form"
     path_description = "grafana.ini (*.ini) or the GF_SMTP_* environment file"
     capabilities = dict(

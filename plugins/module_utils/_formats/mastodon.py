@@ -154,6 +154,8 @@ def parse(text, options=None):
 
 class Mastodon(_base.Format):
     name = "mastodon"
+    reload_steps = _base.Reload("Mastodon reads .env.production when it starts; Sidekiq sends the mail",
+                                services=["mastodon-sidekiq", "mastodon-web"], action=_base.Reload.RESTARTED)
     summary = "the SMTP_* variables of Mastodon's .env.production"
     path_description = ".env.production"
     capabilities = dict(

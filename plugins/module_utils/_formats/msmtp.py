@@ -212,6 +212,7 @@ def parse(text, options=None):
 
 class Msmtp(_base.Format):
     name = "msmtp"
+    reload_steps = _base.Reload("msmtp runs for each message and reads its file then")
     summary = "an msmtprc with one account per connector, for sendmail-compatible tools"
     options = {"default_connector": _base.DEFAULT_CONNECTOR}
     capabilities = dict(

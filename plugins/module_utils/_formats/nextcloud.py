@@ -306,6 +306,7 @@ def parse(text, options=None):
 
 class Nextcloud(_base.Format):
     name = "nextcloud"
+    reload_steps = _base.Reload("PHP reads config.php for each request")
     summary = "the mail_* entries of Nextcloud's config/config.php"
     path_description = "config/config.php"
     capabilities = dict(

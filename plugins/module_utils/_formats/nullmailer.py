@@ -177,6 +177,8 @@ class Nullmailer(_base.Format):
         # The whole '--pass=...' word is single-quoted: inside it a quote is written as '"'"'.
         return (secret, secret.replace("'", "'\"'\"'"))
 
+    reload_steps = _base.Reload("nullmailer-send reads remotes again for each pass over its queue")
+
     def reload_needed(self, changes):
         # nullmailer-send reads remotes for each delivery: nothing to reload.
         return False

@@ -515,6 +515,15 @@ class Postfix(_base.DirectoryFormat):
             step.warn("postfix check: %s" % problems[-2000:])
         step.result["postfix_check"] = "passed"
 
+    def reload(self, path, options):
+        # Postfix reads main.cf and the compiled tables at start and on reload; an instance of its
+        # own configuration directory is reloaded through that directory.
+        if os.path.normpath(path) == DEFAULT_DIR:
+            return _base.Reload("Postfix reads main.cf at start and on reload", services=["postfix"],
+                                action=_base.Reload.RELOADED)
+        return _base.Reload("Postfix reads main.cf at start and on reload",
+                            commands=[["postfix", "-c", os.path.normpath(path), "reload"]])
+
     def reload_needed(self, changes):
         return any(c["action"] != "unchanged" and c["key"] != SIDECAR for c in changes)
 

@@ -267,6 +267,8 @@ def parse(text, options=None):
 
 class Redmine(_base.Format):
     name = "redmine"
+    reload_steps = _base.Reload("Redmine reads configuration.yml when it starts: restart its application server "
+                                "(its service name is the deployment's)", action=_base.Reload.RESTARTED)
     summary = "the email_delivery block of Redmine's config/configuration.yml"
     path_description = "config/configuration.yml"
     capabilities = dict(

@@ -14,11 +14,15 @@ Gitea is not packaged here, so the keys are checked against its documentation an
   modules/setting/mailer.go; smtp+starttls going on in clear text when the server offers no STARTTLS
   ("falling back to regular SMTP"): services/mailer/sender/smtp.go.
 The fixture is an installer-written app.ini with the [mailer] comments of custom/conf/app.example.ini.
+The environment form: GITEA__SECTION_NAME__KEY_NAME, the section part case-insensitive
+(contrib/environment-to-ini/README; https://docs.gitea.com/installation/install-with-docker, "Managing
+Deployments With Environment Variables"); gitea.env is a Compose env_file in that form.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 
 import pytest
 
@@ -139,3 +143,59 @@ def test_line_breaks_are_refused_naming_the_field(password):
     with pytest.raises(_common.FormatError) as err:
         _formats.render("gitea", [conn])
     assert err.value.path == ("auth", "password") and "/auth/password" in str(err.value)
+
+
+ENV = {"path": "/srv/gitea/gitea.env"}
+
+
+def test_env_form_names_the_keys_gitea_documents():
+    text = _formats.render("gitea", [RELAY], None, ENV)
+    assigned = dict(line.split("=", 1) for line in text.split("\n") if line.startswith("GITEA__"))
+    assert sorted(assigned) == sorted("GITEA__mailer__" + k for k in gitea.NATIVE_KEYS)
+    assert assigned["GITEA__mailer__ENABLED"] == "true"
+    assert assigned["GITEA__mailer__PROTOCOL"] == "smtps"
+    assert assigned["GITEA__mailer__SMTP_ADDR"] == "smtp.example.org"
+    assert assigned["GITEA__mailer__SMTP_PORT"] == "465"
+    assert assigned["GITEA__mailer__USER"] == "git@example.org"
+    assert _formats.parse("gitea", text, ENV) == [_common.canonical(RELAY)]
+
+
+def test_env_form_is_what_a_shell_loads():
+    """A systemd EnvironmentFile or `set -a; . file` gives Gitea exactly the declared values."""
+    conn = dict(RELAY, auth={"username": "git@example.org", "password": "p$a`s\"s\\w;#d 'x'"})
+    text = _formats.render("gitea", [conn], None, ENV)
+    out = subprocess.run(["bash", "-c", 'set -a; eval "$1"; printf "%s\\0" "$GITEA__mailer__PASSWD" "$GITEA__mailer__FROM"',
+                          "bash", text], capture_output=True, text=True, check=True).stdout
+    assert out.split("\0")[:2] == [conn["auth"]["password"], conn["senders"]["default"]]
+
+
+def test_env_file_read_whatever_the_section_case_and_kept():
+    current = fixture("gitea.env")
+    conn = _formats.parse("gitea", current, ENV)[0]
+    assert (conn["host"], conn["port"], conn["security"]) == ("old.example.org", 465, "tls")
+    assert conn["auth"] == {"username": "git@example.org", "password": "s3cret; #not a comment"}
+    text = _formats.render("gitea", [RELAY], current, ENV)
+    lines = text.split("\n")
+    for kept in ("USER_UID=1000", "GITEA__database__DB_TYPE=postgres", "GITEA__database__PASSWD=db-pass",
+                 "GITEA__server__ROOT_URL=https://git.example.org/"):
+        assert kept in lines
+    # The upper-case section spellings are rewritten in the canonical one, in place; no key twice.
+    assert not any(line.startswith("GITEA__MAILER__") for line in lines)
+    assert [line.split("=")[0] for line in lines].count("GITEA__mailer__SMTP_ADDR") == 1
+    assert lines.index("GITEA__mailer__SMTP_ADDR=smtp.example.org") < lines.index("GITEA__server__ROOT_URL=https://git.example.org/")
+    assert _formats.parse("gitea", text, ENV) == [_common.canonical(RELAY)]
+    assert _formats.render("gitea", [RELAY], text, ENV) == text
+
+
+def test_an_ini_path_or_none_is_app_ini():
+    assert "[mailer]" in _formats.render("gitea", [RELAY], None, {"path": "/etc/gitea/app.ini"})
+    assert "[mailer]" in _formats.render("gitea", [RELAY])
+    assert "[mailer]" not in _formats.render("gitea", [RELAY], None, ENV)
+
+
+@pytest.mark.parametrize("password", ["x\nGITEA__mailer__PROTOCOL=smtp", "x\rY"])
+def test_env_form_refuses_line_breaks_naming_the_field(password):
+    conn = dict(RELAY, auth={"username": "git@example.org", "password": password})
+    with pytest.raises(_common.FormatError) as err:
+        _formats.render("gitea", [conn], None, ENV)
+    assert err.value.path == ("auth", "password")

@@ -45,7 +45,8 @@ def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
 
 # One connector per file, every model field: native keys plus the format's record.
 APP_FORMATS = [("django", {"path": "/srv/app/mail_settings.py"}), ("django", {"path": "/srv/app/.env"}),
-               ("gitea", None), ("gitlab", None), ("nextcloud", None), ("redmine", None)]
+               ("gitea", None), ("gitea", {"path": "/srv/gitea/gitea.env"}), ("gitlab", None), ("nextcloud", None),
+               ("redmine", None)]
 GRAFANA_FORMATS = [("grafana", {"path": "/etc/grafana/grafana.ini"}), ("grafana", {"path": "/etc/default/grafana-server"})]
 
 

@@ -390,6 +390,9 @@ def parse(files, options=None):
 
 class OpenSMTPD(_base.Format):
     name = "opensmtpd"
+    # smtpd 6.8 has no configuration reload (smtpctl has none): a restart reads smtpd.conf and its tables.
+    reload_steps = _base.Reload("smtpd reads smtpd.conf and its tables only when it starts",
+                                services=["opensmtpd"], action=_base.Reload.RESTARTED)
     summary = "OpenSMTPD's smtpd.conf relaying through a smarthost, with its credentials table smtpd.secrets"
     default_path = DEFAULT_PATH
     path_description = "smtpd.conf"

@@ -154,8 +154,8 @@ def run_module(module, args_file, pythonpath, fd_limit):
     try:
         result = json.loads(text[text.index("{"):])
     except ValueError:
-        raise SystemExit("%s printed no result (rc %s): %s %s" % (module, proc.returncode, text[-2000:],
-                                                                   err.decode(errors="replace")[-2000:]))
+        detail = "%s %s" % (text[-2000:], err.decode(errors="replace")[-2000:])
+        raise SystemExit("%s printed no result (rc %s): %s" % (module, proc.returncode, detail))
     return result, elapsed, sampler, usage
 
 

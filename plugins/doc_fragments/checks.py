@@ -15,6 +15,9 @@ options:
   concurrency:
     description:
     - How many connectors are checked at the same time (1 to 500; each open session holds a file descriptor).
+    - The modules lower it, with a warning, to what the open-file limit (C(ulimit -n)) of the process allows, counting
+      three descriptors per session (a failure may be settled on fresh connections), so that no number of
+      connectors runs out of descriptors.
     - Each connector's own C(timeout), C(security), C(starttls), C(tls) and C(auth) govern its session.
     type: int
     default: 20

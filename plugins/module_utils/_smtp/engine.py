@@ -5,13 +5,14 @@
 """Asyncio SMTP session engine on aiosmtplib: connect, STARTTLS policy, verify, AUTH, envelope, DATA.
 
 Private to the collection: may change without notice. One Session per connector and
-attempt; run_all() drives many connectors concurrently under a semaphore. Nothing here
+attempt; run_all() drives many connectors concurrently through a bounded pool of runners. Nothing here
 reads or writes files, and every text that leaves goes through _model.scrub().
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 
@@ -23,7 +24,7 @@ except ImportError as _exc:  # pragma: no cover - depends on the environment
     HAS_AIOSMTPLIB = False
     AIOSMTPLIB_IMPORT_ERROR = str(_exc)
 
-from ansible_collections.mailops.smtp.plugins.module_utils._model import is_ip, scrub
+from ansible_collections.mailops.smtp.plugins.module_utils._model import REDACTED, is_ip
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import policy
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.classification import (
     SessionPolicyError,
@@ -425,13 +426,27 @@ def resolve_with(host, port, resolver):
 
 
 def scrub_tree(value, secrets):
-    """Scrub every string in a result structure (server replies can echo anything)."""
+    """Scrub every string in a result structure (server replies can echo anything).
+
+    The secrets are ordered once per call (longest first, as scrub() does), not once per string:
+    a result of thousands of connectors holds tens of thousands of strings.
+    """
+    ordered = sorted(set(s for s in secrets if s), key=len, reverse=True)
+    if not ordered:
+        return value
+    return _scrub_walk(value, ordered)
+
+
+def _scrub_walk(value, ordered):
     if isinstance(value, dict):
-        return dict((k, scrub_tree(v, secrets)) for k, v in value.items())
+        return dict((k, _scrub_walk(v, ordered)) for k, v in value.items())
     if isinstance(value, list):
-        return [scrub_tree(v, secrets) for v in value]
+        return [_scrub_walk(v, ordered) for v in value]
     if isinstance(value, str):
-        return scrub(value, secrets)
+        for secret in ordered:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
     return value
 
 
@@ -454,15 +469,62 @@ async def with_retries(operation, retries, retry_delay):
             await asyncio.sleep(delay)
 
 
-async def run_all(items, worker, concurrency):
-    """worker(item) for every item, at most `concurrency` at a time; results in input order."""
-    semaphore = asyncio.Semaphore(max(1, int(concurrency)))
+FDS_PER_SESSION = 3
+"""Descriptors one connector can hold at once: its session, and while a failure is settled, a
+clear-text read and a lenient handshake on fresh connections (Session.classify)."""
 
-    async def guarded(item):
-        async with semaphore:
-            return await worker(item)
+FD_RESERVE = 64
+"""Descriptors left for the resolver threads, the event loop, Python and Ansible's own files."""
 
-    return await asyncio.gather(*(guarded(item) for item in items))
+
+def fd_headroom():
+    """Descriptors this process may still open (RLIMIT_NOFILE's soft limit minus those open), or None."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not a POSIX system
+        return None
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return None
+    try:
+        used = len(os.listdir("/proc/self/fd"))
+    except OSError:  # pragma: no cover - no /proc (BSD, macOS)
+        used = FD_RESERVE
+    return soft - used
+
+
+def session_limit(concurrency, headroom=None):
+    """concurrency, lowered so that every session it allows fits under the open-file limit."""
+    concurrency = max(1, int(concurrency))
+    headroom = fd_headroom() if headroom is None else headroom
+    if headroom is None:
+        return concurrency
+    return max(1, min(concurrency, (headroom - FD_RESERVE) // FDS_PER_SESSION))
+
+
+async def run_all(items, worker, concurrency, progress=None):
+    """worker(item) for every item, at most `concurrency` at a time; results in input order.
+
+    A fixed pool of `concurrency` runners takes the next item as soon as one is done, so the
+    number of coroutines, sockets and descriptors alive at once is bounded by concurrency, not by
+    the number of items; a slow or silent server holds one runner for its own timeout only.
+    progress(done, total), when given, is called after each item.
+    """
+    items = list(items)
+    total = len(items)
+    results = [None] * total
+    position = iter(range(total))
+    done = [0]
+
+    async def runner():
+        for index in position:
+            results[index] = await worker(items[index])
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], total)
+
+    await asyncio.gather(*(runner() for _index in range(min(max(1, int(concurrency)), total))))
+    return results
 
 
 def base_result(connector):

@@ -18,6 +18,8 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
+    REDACTED,
+    SECRET_PATHS,
     connector_argument_spec,
     connector_label,
     normalize,
@@ -136,6 +138,41 @@ def describe(res):
     return "%s: %s" % (res["name"], "; ".join(res.get("warnings") or []) or res["status"])
 
 
+NO_LOG_MARK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+"""What Ansible writes in a task's invocation in place of a no_log value."""
+
+
+def masked_connector(raw):
+    """A connector as given, with each x-secret value replaced as Ansible's invocation does."""
+    secrets = sorted(set(secret_values(raw)), key=len, reverse=True)
+    if not secrets:
+        return raw
+    masked = engine.scrub_tree(raw, secrets)
+    for path in SECRET_PATHS:
+        node = masked
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(path[-1]) == REDACTED:
+            node[path[-1]] = NO_LOG_MARK
+    return masked
+
+
+def finish(module, failed_msg=None, **result):
+    """exit_json (or fail_json with failed_msg) for a result that is already free of secrets.
+
+    Each connector's result was scrubbed of that connector's own secrets (its session is the only
+    place they went) and the message of all of them; the invocation masks every x-secret value.
+    Ansible's own pass over a result compares every string with every no_log value of every
+    connector: at 10,000 connectors with their own passwords, hours. So that pass is left out.
+    """
+    result["invocation"] = {"module_args": dict(
+        module.params, connectors=[masked_connector(raw) for raw in module.params.get("connectors") or []])}
+    module.no_log_values.clear()
+    if failed_msg is not None:
+        module.fail_json(msg=failed_msg, **result)
+    module.exit_json(**result)
+
+
 def run(module, items, worker, what, after=None):
     """Run worker over all items (connectors), then exit the module with results and summary."""
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
@@ -145,13 +182,18 @@ def run(module, items, worker, what, after=None):
         _fail_on.normalize(params["fail_on"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    concurrency = engine.session_limit(min(params["concurrency"], max(1, len(items))))
+    if concurrency < params["concurrency"] and concurrency < len(items):
+        module.warn("concurrency %d lowered to %d: each session can hold %d open files and the open-file "
+                    "limit (ulimit -n) leaves room for %d sessions; raise the limit to run more at once"
+                    % (params["concurrency"], concurrency, engine.FDS_PER_SESSION, concurrency))
     try:
-        results = asyncio.run(engine.run_all(items, worker, params["concurrency"]))
+        results = asyncio.run(engine.run_all(items, worker, concurrency))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg=scrub("%s failed unexpectedly: %s" % (what, exc), secrets))
     if after is not None:
         after(results)
-    results = engine.scrub_tree(results, secrets)
+    results = [engine.scrub_tree(res, secret_values(conn)) for conn, res in zip(connectors, results)]
     summary = summarize(results)
     changed = any(res.get("changed") for res in results)
     for res in results:
@@ -163,8 +205,8 @@ def run(module, items, worker, what, after=None):
         if len(bad) > MAX_DESCRIBED:
             shown.append("... and %d more (see results)" % (len(bad) - MAX_DESCRIBED))
         msg = "%d of %d connectors failed the %s: %s" % (len(bad), len(results), what, " | ".join(shown))
-        module.fail_json(msg=scrub(msg, secrets), changed=changed, results=results, summary=summary)
-    module.exit_json(changed=changed, results=results, summary=summary)
+        finish(module, scrub(msg, secrets), changed=changed, results=results, summary=summary)
+    finish(module, changed=changed, results=results, summary=summary)
 
 
 def run_probe(module):

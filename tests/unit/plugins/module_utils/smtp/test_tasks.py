@@ -91,6 +91,65 @@ def test_run_all_keeps_order_and_bounds_concurrency():
     assert running["max"] == 3
 
 
+def test_run_all_pool_keeps_positions_when_items_finish_out_of_order():
+    seen = []
+
+    async def worker(item):
+        await asyncio.sleep(0.02 if item % 3 == 0 else 0.001)
+        return "r%d" % item
+
+    result = asyncio.run(engine.run_all(range(50), worker, 4, progress=lambda done, total: seen.append((done, total))))
+    assert result == ["r%d" % i for i in range(50)]
+    assert seen[-1] == (50, 50)
+    assert [done for done, _total in seen] == list(range(1, 51))
+
+
+def test_run_all_a_silent_item_holds_one_runner_only():
+    async def worker(item):
+        await asyncio.sleep(0.5 if item == 0 else 0.01)
+        return item
+
+    async def timed():
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        result = await engine.run_all(range(41), worker, 2)
+        return result, loop.time() - start
+
+    result, elapsed = asyncio.run(timed())
+    assert result == list(range(41))
+    # 40 quick items on the one free runner (0.4 s) finish while item 0 waits out its 0.5 s.
+    assert elapsed < 0.9
+
+
+@pytest.mark.parametrize("concurrency, headroom, expected", [
+    (500, 1024 - 10, (1024 - 10 - engine.FD_RESERVE) // engine.FDS_PER_SESSION),
+    (20, 1024 - 10, 20),
+    (100, engine.FD_RESERVE + 5, 1),
+])
+def test_session_limit_keeps_sessions_under_the_open_file_limit(concurrency, headroom, expected):
+    assert engine.session_limit(concurrency, headroom) == expected
+
+
+def test_session_limit_reads_this_process_limit():
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    limit = engine.session_limit(100000)
+    assert limit * engine.FDS_PER_SESSION + engine.FD_RESERVE <= soft
+
+
+def test_masked_connector_hides_each_secret_like_ansible_invocation():
+    raw = {"name": "a", "host": "h", "auth": {"username": "u", "password": "pw-123"}, "notes": "uses pw-123"}
+    masked = tasks.masked_connector(raw)
+    assert masked["auth"] == {"username": "u", "password": tasks.NO_LOG_MARK}
+    assert "pw-123" not in repr(masked)
+    assert raw["auth"]["password"] == "pw-123"
+
+
+def test_scrub_tree_scrubs_longer_secrets_first():
+    assert engine.scrub_tree({"m": "x abc-long y abc"}, ["abc", "abc-long"]) == {"m": "x ******** y ********"}
+
+
 def test_scrub_tree_removes_secrets_everywhere():
     tree = {"a": ["x s3cret y", {"b": "s3cret"}], "n": 1}
     assert engine.scrub_tree(tree, ["s3cret"]) == {"a": ["x ******** y", {"b": "********"}], "n": 1}

@@ -16,7 +16,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on, _metrics
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_argument_spec,
     connector_label,
@@ -95,6 +95,7 @@ def prepare(module):
             module.fail_json(msg="/connectors/%d/name: %r is used twice; names must be unique" % (index, label))
         seen.add(conn["name"])
         connectors.append(conn)
+    _metrics.check_option(module)
     return connectors
 
 
@@ -136,8 +137,12 @@ def describe(res):
     return "%s: %s" % (res["name"], "; ".join(res.get("warnings") or []) or res["status"])
 
 
-def run(module, items, worker, what, after=None):
-    """Run worker over all items (connectors), then exit the module with results and summary."""
+def run(module, items, worker, what, after=None, metrics=None):
+    """Run worker over all items (connectors), then exit the module with results and summary.
+
+    metrics: the check name under which the results go to O(metrics_file) (None: the module has no metrics).
+    """
+    started = time.monotonic()
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
     secrets = secret_values(connectors)
     params = module.params
@@ -154,6 +159,9 @@ def run(module, items, worker, what, after=None):
     results = engine.scrub_tree(results, secrets)
     summary = summarize(results)
     changed = any(res.get("changed") for res in results)
+    out = {"changed": changed, "results": results, "summary": summary}
+    if metrics:
+        _metrics.publish(module, metrics, results, out, connectors, result_categories, started)
     for res in results:
         for warning in res.get("warnings") or []:
             module.warn("%s: %s" % (res["name"], warning))
@@ -163,8 +171,8 @@ def run(module, items, worker, what, after=None):
         if len(bad) > MAX_DESCRIBED:
             shown.append("... and %d more (see results)" % (len(bad) - MAX_DESCRIBED))
         msg = "%d of %d connectors failed the %s: %s" % (len(bad), len(results), what, " | ".join(shown))
-        module.fail_json(msg=scrub(msg, secrets), changed=changed, results=results, summary=summary)
-    module.exit_json(changed=changed, results=results, summary=summary)
+        module.fail_json(msg=scrub(msg, secrets), **out)
+    module.exit_json(**out)
 
 
 def run_probe(module):
@@ -181,7 +189,7 @@ def run_probe(module):
     async def worker(connector):
         return await probe_connector(connector, options)
 
-    run(module, connectors, worker, "probe")
+    run(module, connectors, worker, "probe", metrics="probe")
 
 
 def run_tls_check(module):
@@ -203,7 +211,7 @@ def run_tls_check(module):
     async def worker(connector):
         return await tls_check_connector(connector, options)
 
-    run(module, connectors, worker, "TLS check")
+    run(module, connectors, worker, "TLS check", metrics="tls_check")
 
 
 def load_memory(module, default_path):

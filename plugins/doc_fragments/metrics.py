@@ -23,7 +23,7 @@ options:
     - Labels are connector names, hosts, ports, stages, statuses and DNS names; usernames and passwords never
       appear. The metrics are described in C(docs/monitoring.md).
     - The file is written whether the task succeeds or fails under O(fail_on); writing it does not make the task
-      C(changed) (it is monitoring output, rewritten on every run). In check mode it is not written;
-      RV(metrics_file.written) is then false and RV(metrics_file.samples) tells what would have been written.
+      C(changed) (it is monitoring output, rewritten on every run). In check mode it is not written; the returned
+      C(metrics_file) then says C(written=false) and how many samples would have been written.
     type: path
 '''

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import calendar
 import os
+import re
 import stat
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
@@ -246,3 +248,21 @@ def test_path_checked_before_the_checks_run(tmp_path, name, problem):
 
 def test_a_directory_is_refused(tmp_path):
     assert "is a directory" in _metrics.check_path(str(tmp_path))
+
+
+def test_the_example_alerting_rules_name_only_metrics_and_labels_the_modules_write():
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+    with open(os.path.join(root, "examples", "prometheus", "mailops_smtp_alerts.yml")) as handle:
+        rules = [rule for group in yaml.safe_load(handle)["groups"] for rule in group["rules"]]
+    assert len(rules) == 4
+    for rule in rules:
+        names = set(re.findall(r"\b(mailops_smtp_[a-z_]+)", rule["expr"]))
+        assert names, rule["alert"]
+        labels = set()
+        for name in names:
+            metric = name[len(_metrics.PREFIX):]
+            assert metric in _metrics.METRICS, "%s names %s, which no module writes" % (rule["alert"], name)
+            labels.update(_metrics.METRICS[metric][2])
+        # instance is added by Prometheus when it scrapes node_exporter
+        used = set(re.findall(r"\$labels\.([a-z_]+)", str(rule["annotations"]))) - {"instance"}
+        assert used <= labels, "%s uses labels %s its metrics do not have" % (rule["alert"], used - labels)

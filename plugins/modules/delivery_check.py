@@ -47,6 +47,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.metrics
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -318,6 +319,11 @@ summary:
   type: dict
   sample: {"total": 3, "ok": 2, "warning": 0, "failed": 1, "statuses": {"delivered": 2, "not_arrived": 1},
            "max_delay_seconds": 4.2, "wall_seconds": 6.1}
+metrics_file:
+  description: With O(metrics_file) - C(path), C(written) (false in check mode) and C(samples) (how many it holds).
+  returned: when O(metrics_file) is set
+  type: dict
+  sample: {"path": "/var/lib/node_exporter/textfile/mailops_smtp_delivery_check.prom", "written": true, "samples": 42}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

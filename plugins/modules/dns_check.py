@@ -34,6 +34,7 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - mailops.smtp.connector.optional
+  - mailops.smtp.metrics
 attributes:
   check_mode:
     support: full
@@ -226,12 +227,19 @@ resolver:
   returned: always
   type: dict
   sample: {"nameservers": ["127.0.0.1:5353"], "queries": 42}
+metrics_file:
+  description: With O(metrics_file) - C(path), C(written) (false in check mode) and C(samples) (how many it holds).
+  returned: when O(metrics_file) is set
+  type: dict
+  sample: {"path": "/var/lib/node_exporter/textfile/mailops_smtp_dns_check.prom", "written": true, "samples": 42}
 '''
 
+import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _metrics
 from ansible_collections.mailops.smtp.plugins.module_utils._dns import engine
 from ansible_collections.mailops.smtp.plugins.module_utils._dns.resolver import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
@@ -256,6 +264,7 @@ def argument_spec():
         min_dmarc_policy=dict(type="str", choices=list(engine.POLICIES), default="quarantine"),
         fail_on=dict(type="list", elements="str", choices=list(engine.FAIL_ON), default=["fail"]),
         ca_file=dict(type="path"),
+        **_metrics.argument_spec()
     )
 
 
@@ -264,6 +273,8 @@ def main():
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(DNSPYTHON_IMPORT_ERROR))
     secrets = secret_values(module.params.get("connectors") or [])
+    _metrics.check_option(module)
+    started = time.monotonic()
     try:
         results, summary, failing, info = engine.run(module.params)
     except engine.OptionError as exc:
@@ -274,6 +285,7 @@ def main():
     for warning in info.pop("warnings", []):
         module.warn(warning)
     out = dict(changed=False, results=results, summary=summary, resolver=info)
+    _metrics.publish(module, "dns_check", results, out, started=started)
     if failing:
         counts = {}
         for item in failing:

@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.metrics
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -250,8 +251,14 @@ summary:
   returned: always
   type: dict
   sample: {"total": 3, "ok": 2, "warning": 0, "failed": 1, "categories": {"auth": 1}}
+metrics_file:
+  description: With O(metrics_file) - C(path), C(written) (false in check mode) and C(samples) (how many it holds).
+  returned: when O(metrics_file) is set
+  type: dict
+  sample: {"path": "/var/lib/node_exporter/textfile/mailops_smtp_probe.prom", "written": true, "samples": 42}
 '''
 
+from ansible_collections.mailops.smtp.plugins.module_utils._metrics import argument_spec as metrics_argument_spec
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_probe
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
@@ -261,6 +268,7 @@ def main():
         check_argument_spec(
             mail_from={"type": "bool", "default": False},
             rcpt_to={"type": "bool", "default": False},
+            **metrics_argument_spec()
         ),
         "connectors",
         supports_check_mode=True,

@@ -31,6 +31,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.metrics
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -169,8 +170,14 @@ summary:
   returned: always
   type: dict
   sample: {"total": 2, "ok": 1, "warning": 0, "failed": 1, "categories": {"tls_certificate": 1}}
+metrics_file:
+  description: With O(metrics_file) - C(path), C(written) (false in check mode) and C(samples) (how many it holds).
+  returned: when O(metrics_file) is set
+  type: dict
+  sample: {"path": "/var/lib/node_exporter/textfile/mailops_smtp_tls_check.prom", "written": true, "samples": 42}
 '''
 
+from ansible_collections.mailops.smtp.plugins.module_utils._metrics import argument_spec as metrics_argument_spec
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_tls_check
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
@@ -180,6 +187,7 @@ def main():
         check_argument_spec(
             min_days_valid={"type": "int", "default": 21},
             dane={"type": "bool", "default": True},
+            **metrics_argument_spec()
         ),
         "connectors",
         supports_check_mode=True,

@@ -21,6 +21,7 @@ import uuid
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _metrics
 from ansible_collections.mailops.smtp.plugins.module_utils._model import scrub, secret_values
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import engine
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
@@ -73,6 +74,7 @@ def argument_spec():
             "port": {"type": "int", "default": 53},
             "timeout": {"type": "float", "default": 5.0},
         }},
+        **_metrics.argument_spec()
     )
 
 
@@ -468,6 +470,8 @@ def run_delivery_check(module):
         record(module, path, connectors, plans, results)
     summary = summarize(results, time.monotonic() - started)
     changed = any(res.get("changed") for res in results)
+    out = {"changed": changed, "results": results, "summary": summary}
+    _metrics.publish(module, "delivery_check", results, out, connectors, categories, started)
     for res in results:
         for warning in res.get("warnings") or []:
             module.warn("%s: %s" % (res["connector"], warning))
@@ -477,5 +481,5 @@ def run_delivery_check(module):
         if len(bad) > MAX_DESCRIBED:
             shown.append("... and %d more (see results)" % (len(bad) - MAX_DESCRIBED))
         msg = "%d of %d connectors failed the delivery check: %s" % (len(bad), len(results), " | ".join(shown))
-        module.fail_json(msg=scrub(msg, secrets), changed=changed, results=results, summary=summary)
-    module.exit_json(changed=changed, results=results, summary=summary)
+        module.fail_json(msg=scrub(msg, secrets), **out)
+    module.exit_json(**out)

@@ -16,7 +16,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on, _metrics
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     REDACTED,
     SECRET_PATHS,
@@ -97,6 +97,7 @@ def prepare(module):
             module.fail_json(msg="/connectors/%d/name: %r is used twice; names must be unique" % (index, label))
         seen.add(conn["name"])
         connectors.append(conn)
+    _metrics.check_option(module)
     return connectors
 
 
@@ -173,8 +174,12 @@ def finish(module, failed_msg=None, **result):
     module.exit_json(**result)
 
 
-def run(module, items, worker, what, after=None):
-    """Run worker over all items (connectors), then exit the module with results and summary."""
+def run(module, items, worker, what, after=None, metrics=None):
+    """Run worker over all items (connectors), then exit the module with results and summary.
+
+    metrics: the check name under which the results go to O(metrics_file) (None: the module has no metrics).
+    """
+    started = time.monotonic()
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
     secrets = secret_values(connectors)
     params = module.params
@@ -196,6 +201,9 @@ def run(module, items, worker, what, after=None):
     results = [engine.scrub_tree(res, secret_values(conn)) for conn, res in zip(connectors, results)]
     summary = summarize(results)
     changed = any(res.get("changed") for res in results)
+    out = {"changed": changed, "results": results, "summary": summary}
+    if metrics:
+        _metrics.publish(module, metrics, results, out, connectors, result_categories, started)
     for res in results:
         for warning in res.get("warnings") or []:
             module.warn("%s: %s" % (res["name"], warning))
@@ -205,8 +213,8 @@ def run(module, items, worker, what, after=None):
         if len(bad) > MAX_DESCRIBED:
             shown.append("... and %d more (see results)" % (len(bad) - MAX_DESCRIBED))
         msg = "%d of %d connectors failed the %s: %s" % (len(bad), len(results), what, " | ".join(shown))
-        finish(module, scrub(msg, secrets), changed=changed, results=results, summary=summary)
-    finish(module, changed=changed, results=results, summary=summary)
+        finish(module, scrub(msg, secrets), **out)
+    finish(module, **out)
 
 
 def run_probe(module):
@@ -223,7 +231,7 @@ def run_probe(module):
     async def worker(connector):
         return await probe_connector(connector, options)
 
-    run(module, connectors, worker, "probe")
+    run(module, connectors, worker, "probe", metrics="probe")
 
 
 def run_tls_check(module):
@@ -245,7 +253,7 @@ def run_tls_check(module):
     async def worker(connector):
         return await tls_check_connector(connector, options)
 
-    run(module, connectors, worker, "TLS check")
+    run(module, connectors, worker, "TLS check", metrics="tls_check")
 
 
 def load_memory(module, default_path):

@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
@@ -31,6 +34,8 @@ OPTIONS_SPEC = {
 
 # How many problems the one-line failure message lists before "... and N more".
 MSG_LIMIT = 20
+# With more hosts than this, the hosts are shared out over the controller's CPUs (one child process each).
+PARALLEL_FROM = 200
 # The variables each host of `hosts` declares (as for the playbook mailops.smtp.validate_environment).
 CONNECTORS_VAR = "smtp_connectors"
 FORBIDDEN_VAR = "smtp_forbidden_sender_domains"
@@ -135,24 +140,67 @@ class ActionModule(ActionBase):
         forbidden = _native_args.resolve_variable(FORBIDDEN_VAR, templar, [])
         return connectors, forbidden
 
-    def _hosts_report(self, args, hostvars):
+    def _validate_hosts(self, hosts, args, hostvars):
+        """{host: result} for these hosts, in their order."""
         by_host = {}
-        totals = {"hosts": 0, "connectors": 0, "errors": 0, "warnings": 0, "not_validated": 0}
-        for host in args["hosts"]:
-            totals["hosts"] += 1
+        for host in hosts:
             try:
                 connectors, forbidden = self._host_declaration(hostvars, host)
                 if not isinstance(forbidden, list) or not all(isinstance(d, str) for d in forbidden):
                     raise AnsibleError("%s must be a list of domain names" % FORBIDDEN_VAR)
             except AnsibleError as exc:
-                totals["not_validated"] += 1
                 by_host[host] = {"failed": True, "msg": "%s: %s" % (CONNECTORS_VAR, exc)}
                 continue
             report = self._report(connectors, list(forbidden) + list(args["forbidden_sender_domains"]),
                                   dict(args, fail_on="never"))
             by_host[host] = dict((k, report[k]) for k in ("valid", "findings", "connector_names", "summary", "msg"))
+        return by_host
+
+    def _validate_hosts_parallel(self, hosts, args, hostvars):
+        """_validate_hosts over one child process per CPU; a share whose child fails is done here."""
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cpus = os.cpu_count() or 1
+        if cpus < 2 or len(hosts) < PARALLEL_FROM:
+            return self._validate_hosts(hosts, args, hostvars)
+        shares = [hosts[index::cpus] for index in range(cpus)]
+        children = []
+        for share in shares[1:]:
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: its share, pickled into the pipe (plain data only)
+                status = 1
+                try:
+                    os.close(read_end)
+                    with os.fdopen(write_end, "wb") as out:
+                        pickle.dump(self._validate_hosts(share, args, hostvars), out, protocol=pickle.HIGHEST_PROTOCOL)
+                    status = 0
+                finally:
+                    os._exit(status)  # pylint: disable=protected-access
+            os.close(write_end)
+            children.append((pid, read_end, share))
+        done = self._validate_hosts(shares[0], args, hostvars)
+        for pid, read_end, share in children:
+            with os.fdopen(read_end, "rb") as source:
+                data = source.read()
+            _pid, status = os.waitpid(pid, 0)
+            try:
+                part = pickle.loads(data) if status == 0 else None
+            except Exception:  # pylint: disable=broad-exception-caught
+                part = None
+            done.update(part if isinstance(part, dict) else self._validate_hosts(share, args, hostvars))
+        return dict((host, done[host]) for host in hosts)
+
+    def _hosts_report(self, args, hostvars):
+        by_host = self._validate_hosts_parallel(list(args["hosts"]), args, hostvars)
+        totals = {"hosts": len(by_host), "connectors": 0, "errors": 0, "warnings": 0, "not_validated": 0}
+        for res in by_host.values():
+            if res.get("failed"):
+                totals["not_validated"] += 1
+                continue
             for key in ("connectors", "errors", "warnings"):
-                totals[key] += report["summary"][key]
+                totals[key] += res["summary"][key]
         errors, warnings = _host_lines(by_host, "error"), _host_lines(by_host, "warning")
         out = dict(by_host=by_host, summary=totals, valid=not errors and not totals["not_validated"],
                    warnings=_limited(warnings, "warning(s)"))

@@ -27,24 +27,51 @@ _SIMPLE = re.compile(
     r"(?:\|\s*default\(\s*(?P<default>\[\s*\]|\{\s*\})\s*(?:,\s*(?P<falsy>true|True)\s*)?\)\s*)?\}\}\s*$"
 )
 _EXACT = frozenset((str, int, float, bool, type(None)))
+# "{{ name }}" inside a string: the one template form that needs no Jinja to render.
+_REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# A variable that refers to a variable that refers to ...: past this depth the engine decides.
+_MAX_DEPTH = 20
 
 
 def _engine_template(templar, value):
     return plain_data(templar.template(value))
 
 
-def _walk(value, templar):
+def _render(value, templar, depth):
+    """A string that may hold a template, rendered.
+
+    Text made of literal parts and ``{{ name }}`` references to defined variables is put together
+    here (compiling a Jinja template for each of thousands of strings is most of the cost);
+    anything else, and any string the engine would not render (untrusted), is the engine's.
+    """
+    pieces = _REFERENCE.split(value)
+    literals, names = pieces[0::2], pieces[1::2]
+    if depth > _MAX_DEPTH or any("{" in part or "}" in part for part in literals) \
+            or not templar.is_template(value):
+        return _engine_template(templar, value)
+    variables = templar.available_variables
+    if any(name not in variables for name in names):
+        return _engine_template(templar, value)  # the engine's own "is undefined" error
+    found = [_walk(variables[name], templar, depth + 1) for name in names]
+    if literals == ["", ""]:
+        return found[0]  # "{{ name }}" alone is the variable's value, of its own type
+    if not all(type(item) is str for item in found):  # pylint: disable=unidiomatic-typecheck
+        return _engine_template(templar, value)
+    return "".join(literal + item for literal, item in zip(literals, found + [""], strict=True))
+
+
+def _walk(value, templar, depth=0):
     kind = type(value)
     if kind is str:
-        return _engine_template(templar, value) if "{" in value else value
+        return _render(value, templar, depth) if "{" in value else value
     if kind in _EXACT:
         return value
     if isinstance(value, str):
-        return _engine_template(templar, value) if "{" in value else str.__str__(value)
+        return _render(value, templar, depth) if "{" in value else str.__str__(value)
     if isinstance(value, dict) and kind.items is dict.items and kind.__getitem__ is dict.__getitem__:
-        return dict((_walk(k, templar), _walk(v, templar)) for k, v in dict.items(value))
+        return dict((_walk(k, templar, depth), _walk(v, templar, depth)) for k, v in dict.items(value))
     if isinstance(value, list) and kind.__iter__ is list.__iter__ and kind.__getitem__ is list.__getitem__:
-        return [_walk(v, templar) for v in list.__iter__(value)]
+        return [_walk(v, templar, depth) for v in list.__iter__(value)]
     if isinstance(value, int) and kind.__int__ is int.__int__:
         return int(value)
     if isinstance(value, float) and kind.__float__ is float.__float__:

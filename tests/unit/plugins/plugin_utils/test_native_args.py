@@ -99,3 +99,25 @@ def test_an_undefined_variable_is_the_engine_error():
 def test_a_string_that_is_no_template_is_kept():
     templar = _templar({})
     assert _native_args.resolve("not a {template", templar) == "not a {template"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("{{ user }}@{{ domain }}", "app@example.org"),
+    ("{{ port }}", 587),
+    ("port {{ port }}", "port 587"),
+    ("{{ user | upper }}@{{ domain }}", "APP@example.org"),
+    ("{{ indirect }}", "app@example.org"),
+    ("{% if true %}yes{% endif %}", "yes"),
+])
+def test_strings_render_as_the_engine_renders_them(text, expected):
+    variables = {"user": "app", "domain": trust_as_template("example.org"), "port": 587,
+                 "indirect": trust_as_template("{{ user }}@{{ domain }}")}
+    templar = _templar(variables)
+    got = _native_args.resolve_variable("value", _templar(dict(variables, value=trust_as_template(text))), None)
+    assert got == expected
+    assert got == plain_data(templar.template(trust_as_template(text)))
+
+
+def test_an_untrusted_string_is_not_rendered():
+    templar = _templar({"value": "{{ user }}", "user": "app"})
+    assert _native_args.resolve_variable("value", templar, None) == plain_data(templar.template(templar.available_variables["value"]))

@@ -39,7 +39,8 @@ INVALID_EVERY = 100
 MEASURE = ("import resource, subprocess, sys\n"
            "proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)\n"
            "sys.stderr.write(proc.stderr[-3000:])\n"
-           "print(proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+           "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+           "print(proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)\n")
 
 
 def host_name(index):
@@ -96,12 +97,13 @@ def run_once(work, inventory, junit):
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - start
-    returncode, maxrss_kib = (int(x) for x in proc.stdout.split()[-2:])
+    returncode, maxrss_kib, cpu = proc.stdout.split()[-3:]
+    returncode, maxrss_kib, cpu = int(returncode), int(maxrss_kib), float(cpu)
     # The inventory holds invalid connectors on purpose: the playbook must fail (exit 2), having
     # written the report.
     if returncode != 2 or not os.path.exists(junit):
         raise SystemExit("validate_environment exited %d (expected 2, with a JUnit file)\n%s" % (returncode, proc.stderr))
-    return elapsed, maxrss_kib / 1024.0
+    return elapsed, maxrss_kib / 1024.0, cpu
 
 
 _COLLECTIONS = {}
@@ -137,10 +139,11 @@ def main():
         inventory = os.path.join(work, "inventory")
         write_inventory(inventory, hosts)
         junit = os.path.join(work, "report.xml")
-        times, rss, counts = [], [], set()
+        times, rss, cpus, counts = [], [], [], set()
         for _run in range(repeat):
-            elapsed, peak = run_once(work, inventory, junit)
+            elapsed, peak, cpu = run_once(work, inventory, junit)
             times.append(elapsed)
+            cpus.append(cpu)
             rss.append(peak)
             counts.add(junit_counts(junit))
     finally:
@@ -152,15 +155,20 @@ def main():
         "connectors": hosts * CONNECTORS_PER_HOST, "short": args.short,
         "seconds": {"min": round(min(times), 2), "median": round(statistics.median(times), 2),
                     "max": round(max(times), 2), "runs": [round(t, 2) for t in times]},
+        # CPU seconds of the whole run (all processes): on a machine shared with other work, the
+        # figure that does not grow with the others' load the way wall time does.
+        "cpu_seconds": {"min": round(min(cpus), 2), "median": round(statistics.median(cpus), 2),
+                        "max": round(max(cpus), 2)},
         "peak_rss_mib": {"min": round(min(rss)), "median": round(statistics.median(rss)), "max": round(max(rss))},
         "junit": {"testcases": sorted(counts)[0][0], "failed": sorted(counts)[0][1],
                   "expected_testcases": expected[0], "expected_failed": expected[1]},
         "goal": {"seconds": GOAL_SECONDS, "peak_rss_mib": GOAL_RSS_MIB, "applies_at_hosts": FULL},
         "complete": counts == {expected},
     }
-    print("B6  validate_environment, %d hosts x %d connectors: %.2f/%.2f/%.2f s  peak RSS %d/%d/%d MiB  "
+    print("B6  validate_environment, %d hosts x %d connectors: %.2f/%.2f/%.2f s (CPU %.1f s)  peak RSS %d/%d/%d MiB  "
           "JUnit %d testcases, %d failed (expected %d, %d)%s" % (
               hosts, CONNECTORS_PER_HOST, row["seconds"]["min"], row["seconds"]["median"], row["seconds"]["max"],
+              row["cpu_seconds"]["median"],
               row["peak_rss_mib"]["min"], row["peak_rss_mib"]["median"], row["peak_rss_mib"]["max"],
               row["junit"]["testcases"], row["junit"]["failed"], expected[0], expected[1],
               "" if row["complete"] else "  INCOMPLETE"))

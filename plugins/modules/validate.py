@@ -194,7 +194,7 @@ summary:
 by_host:
   description:
     - With O(hosts), the result of each host, by host name, in the order of O(hosts) (the input of the filter
-      M(mailops.smtp.validation_summary#filter)).
+      P(mailops.smtp.validation_summary#filter)).
     - Each is a mapping with RV(valid), RV(findings), RV(connector_names), RV(summary) and RV(msg) of that host's
       connectors, or, for a host that could not be validated, C(failed) true and C(msg) saying why.
     - With O(hosts), RV(errors), RV(findings) and RV(connector_names) are not returned at the top level, and

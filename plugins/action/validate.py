@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import os
-import pickle
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
@@ -17,10 +14,12 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import FORMA
 from ansible_collections.mailops.smtp.plugins.module_utils._model import connector_label
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
     HAS_JSONSCHEMA,
+    connector_findings,
     format_findings,
+    list_findings,
     validate_connectors,
 )
-from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args
+from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args, _parallel
 
 # 'connectors' is not in the spec: its shape is checked by the validator itself, which reports
 # a wrong shape with its JSON pointer together with every other problem (and Ansible's spec
@@ -34,8 +33,10 @@ OPTIONS_SPEC = {
 
 # How many problems the one-line failure message lists before "... and N more".
 MSG_LIMIT = 20
-# With more hosts than this, the hosts are shared out over the controller's CPUs (one child process each).
+# With more hosts (connectors) than this, they are shared out over the controller's CPUs (one child
+# process each); below, forking costs more than it saves.
 PARALLEL_FROM = 200
+PARALLEL_CONNECTORS_FROM = 2000
 # The variables each host of `hosts` declares (as for the playbook mailops.smtp.validate_environment).
 CONNECTORS_VAR = "smtp_connectors"
 FORBIDDEN_VAR = "smtp_forbidden_sender_domains"
@@ -101,8 +102,20 @@ class ActionModule(ActionBase):
             result.update(self._hosts_report(args, (task_vars or {}).get("hostvars")))
         return result
 
+    @staticmethod
+    def _validate(connectors, forbidden, fmt):
+        """validate_connectors, the connectors of a long list checked in parts, one per CPU."""
+        count = _parallel.cpus()
+        if not isinstance(connectors, list) or len(connectors) < PARALLEL_CONNECTORS_FROM or count < 2:
+            return validate_connectors(connectors, forbidden, fmt)
+        size = -(-len(connectors) // count)
+        parts = _parallel.map_shares(lambda share: connector_findings(connectors, share, forbidden),
+                                     [range(start, min(start + size, len(connectors)))
+                                      for start in range(0, len(connectors), size)])
+        return list_findings(connectors, [finding for part in parts for finding in part], fmt)
+
     def _report(self, connectors_arg, forbidden, args):
-        report = validate_connectors(connectors_arg, forbidden, args.get("format"))
+        report = self._validate(connectors_arg, forbidden, args.get("format"))
         connectors = connectors_arg if isinstance(connectors_arg, list) else []
         count = len(connectors)
         out = dict(
@@ -157,39 +170,14 @@ class ActionModule(ActionBase):
         return by_host
 
     def _validate_hosts_parallel(self, hosts, args, hostvars):
-        """_validate_hosts over one child process per CPU; a share whose child fails is done here."""
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cpus = os.cpu_count() or 1
-        if cpus < 2 or len(hosts) < PARALLEL_FROM:
+        """_validate_hosts with the hosts shared out over the controller's CPUs."""
+        count = _parallel.cpus()
+        if count < 2 or len(hosts) < PARALLEL_FROM:
             return self._validate_hosts(hosts, args, hostvars)
-        shares = [hosts[index::cpus] for index in range(cpus)]
-        children = []
-        for share in shares[1:]:
-            read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the child: its share, pickled into the pipe (plain data only)
-                status = 1
-                try:
-                    os.close(read_end)
-                    with os.fdopen(write_end, "wb") as out:
-                        pickle.dump(self._validate_hosts(share, args, hostvars), out, protocol=pickle.HIGHEST_PROTOCOL)
-                    status = 0
-                finally:
-                    os._exit(status)  # pylint: disable=protected-access
-            os.close(write_end)
-            children.append((pid, read_end, share))
-        done = self._validate_hosts(shares[0], args, hostvars)
-        for pid, read_end, share in children:
-            with os.fdopen(read_end, "rb") as source:
-                data = source.read()
-            _pid, status = os.waitpid(pid, 0)
-            try:
-                part = pickle.loads(data) if status == 0 else None
-            except Exception:  # pylint: disable=broad-exception-caught
-                part = None
-            done.update(part if isinstance(part, dict) else self._validate_hosts(share, args, hostvars))
+        done = {}
+        for part in _parallel.map_shares(lambda share: self._validate_hosts(share, args, hostvars),
+                                         [hosts[index::count] for index in range(count)]):
+            done.update(part)
         return dict((host, done[host]) for host in hosts)
 
     def _hosts_report(self, args, hostvars):

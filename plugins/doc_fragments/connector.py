@@ -1139,11 +1139,3 @@ options:
         - auth_mechanisms
         - envelope_sender
 '''
-
-    # mailops.smtp.validate: the same option, which O(mailops.smtp.validate#module:hosts) may replace.
-    VALIDATE = DOCUMENTATION.replace(
-        "    type: list\n    elements: dict\n    required: true\n",
-        "    - Required unless O(mailops.smtp.validate#module:hosts) is given (then not allowed).\n"
-        "    type: list\n    elements: dict\n",
-        1,
-    )

@@ -25,7 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
-  - mailops.smtp.connector.validate
+  - mailops.smtp.connector.optional
 attributes:
   action:
     support: full
@@ -77,7 +77,8 @@ options:
   hosts:
     description:
       - Validate the connectors of each of these inventory hosts instead of O(connectors), in this one task on the
-        controller; use it with C(run_once), for example with C(ansible_play_hosts_all).
+        controller; use it with C(run_once), for example with C(ansible_play_hosts_all). Give either O(connectors)
+        or O(hosts).
       - Each host's C(smtp_connectors) (none when undefined) is templated in that host's own variables and checked
         with that host's C(smtp_forbidden_sender_domains) added to O(forbidden_sender_domains).
       - A host whose variables cannot be templated (an undefined variable, for one) is reported in RV(by_host) as

@@ -24,4 +24,28 @@ if [ "$(cat "$PEERS/.requirements-digest" 2>/dev/null)" != "$digest" ]; then
         | { grep -v -E "^WARNING: Location '.*' is ignored" || true; }
     echo "$digest" > "$PEERS/.requirements-digest"
 fi
-exec "$ROOT/.venv/py311/bin/python" "$ROOT/benchmarks/bench.py" "$@"
+# B1-B5 (benchmarks/bench.py), then B6, the scale run (benchmarks/validate_scale_bench.py), with the same
+# arguments; `--only` may name B6 with the others or alone.
+args=() only=() in_only=false
+for arg in "$@"; do
+    case "$arg" in
+        --only) in_only=true; continue ;;
+        --*) in_only=false ;;
+    esac
+    if [ "$in_only" = true ]; then only+=("$arg"); elif [ "$arg" != B6 ]; then args+=("$arg"); fi
+done
+status=0
+if [ "${#only[@]}" -eq 0 ]; then
+    "$ROOT/.venv/py311/bin/python" "$ROOT/benchmarks/bench.py" "${args[@]}" || status=$?
+    "$ROOT/.venv/py311/bin/python" "$ROOT/benchmarks/validate_scale_bench.py" "${args[@]}" || status=$?
+else
+    others=()
+    for id in "${only[@]}"; do [ "$id" = B6 ] || others+=("$id"); done
+    if [ "${#others[@]}" -gt 0 ]; then
+        "$ROOT/.venv/py311/bin/python" "$ROOT/benchmarks/bench.py" "${args[@]}" --only "${others[@]}" || status=$?
+    fi
+    if [ "${#others[@]}" -lt "${#only[@]}" ]; then
+        "$ROOT/.venv/py311/bin/python" "$ROOT/benchmarks/validate_scale_bench.py" "${args[@]}" || status=$?
+    fi
+fi
+exit "$status"

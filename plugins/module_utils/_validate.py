@@ -340,23 +340,42 @@ def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None, eng
     severity, connector (name), path (JSON pointer into the connectors list) and message.
     engine is "jsonschema", "builtin" or "auto" (jsonschema when it is installed).
     """
+    if not isinstance(connectors, list):
+        return list_findings(connectors, [], fmt)
+    return list_findings(connectors, connector_findings(connectors, range(len(connectors)), forbidden_sender_domains,
+                                                        engine), fmt)
+
+
+def connector_findings(connectors, indexes, forbidden_sender_domains=None, engine="auto"):
+    """The findings of the connectors at these positions of the list, each on its own, in list order.
+
+    A part of validate_connectors, so that the connectors of a long list can be checked in parts
+    (one per CPU); list_findings then adds what concerns the list as a whole.
+    """
     findings = []
+    for index in indexes:
+        conn = connectors[index]
+        label = connector_label(conn, index)
+        if not isinstance(conn, dict):
+            findings.append(Finding("SMTP003", label, pointer(index),
+                                    "each connector must be a mapping with name, host, senders, ...; got %s."
+                                    % _type_name(conn)))
+            continue
+        rules = connector_rules(conn, index, label, forbidden_sender_domains or ())
+        flagged = set(f["path"] for f in rules if f["rule"] in _CHARACTER_RULES)
+        findings.extend(f for f in _schema_findings(conn, index, label, engine)
+                        if not (f["rule"] == "SMTP006" and f["path"] in flagged))
+        findings.extend(rules)
+    return findings
+
+
+def list_findings(connectors, findings, fmt=None):
+    """validate_connectors' result from the connector_findings of every connector (in list order)."""
+    findings = list(findings)
     if not isinstance(connectors, list):
         findings.append(Finding("SMTP003", "-", "", "connectors must be a list of connectors (mappings); got %s."
                                 % _type_name(connectors)))
     else:
-        for index, conn in enumerate(connectors):
-            label = connector_label(conn, index)
-            if not isinstance(conn, dict):
-                findings.append(Finding("SMTP003", label, pointer(index),
-                                        "each connector must be a mapping with name, host, senders, ...; got %s."
-                                        % _type_name(conn)))
-                continue
-            rules = connector_rules(conn, index, label, forbidden_sender_domains or ())
-            flagged = set(f["path"] for f in rules if f["rule"] in _CHARACTER_RULES)
-            findings.extend(f for f in _schema_findings(conn, index, label, engine)
-                            if not (f["rule"] == "SMTP006" and f["path"] in flagged))
-            findings.extend(rules)
         findings.extend(list_rules(connectors))
         findings.extend(format_rules(connectors, fmt))
     errors = [f for f in findings if f["severity"] == ERROR]
@@ -448,4 +467,5 @@ def checked_module(argument_spec, option, blocking=None, **kwargs):
     return module  # not reached: fail_json exits
 
 
-__all__ = ["validate_connectors", "door_check", "checked_module", "recipients_check", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]
+__all__ = ["validate_connectors", "connector_findings", "list_findings",
+           "door_check", "checked_module", "recipients_check", "format_findings", "RULES", "ERROR", "WARNING", "HAS_JSONSCHEMA"]

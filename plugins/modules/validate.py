@@ -25,7 +25,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.conn
   - ansible.builtin.action_common_attributes.flow
-  - mailops.smtp.connector
+  - mailops.smtp.connector.optional
 attributes:
   action:
     support: full
@@ -74,6 +74,19 @@ options:
       - Without it, only the schema and the format-independent rules apply, and C(accept_weaker) has no effect.
     type: str
     choices: [env, ini, javamail, json, msmtp, postfix, template, yaml]
+  hosts:
+    description:
+      - Validate the connectors of each of these inventory hosts instead of O(connectors), in this one task on the
+        controller; use it with C(run_once), for example with C(ansible_play_hosts_all). Give either O(connectors)
+        or O(hosts).
+      - Each host's C(smtp_connectors) (none when undefined) is templated in that host's own variables and checked
+        with that host's C(smtp_forbidden_sender_domains) added to O(forbidden_sender_domains).
+      - A host whose variables cannot be templated (an undefined variable, for one) is reported in RV(by_host) as
+        not validated, which counts as an error for O(fail_on); the other hosts are still validated.
+      - This is how the playbook C(mailops.smtp.validate_environment) validates a whole inventory.
+    type: list
+    elements: str
+    version_added: 0.2.0
 notes:
   - The problems are listed in the failure message, one per C(|)-separated part, so they are readable without C(-v);
     the first 20 are listed there and all of them are returned in RV(errors) and RV(findings).
@@ -129,7 +142,7 @@ valid:
   sample: false
 errors:
   description: Every error found.
-  returned: always
+  returned: when O(connectors) is given
   type: list
   elements: dict
   contains:
@@ -163,20 +176,35 @@ warnings:
   sample: ["SMTP103 district-relay /0/tls/verify: tls.verify is false: any certificate is accepted, ..."]
 findings:
   description: Every problem, errors first, each with the keys of RV(errors) and C(severity) C(error) or C(warning).
-  returned: always
+  returned: when O(connectors) is given
   type: list
   elements: dict
 connector_names:
   description: Name of each connector in input order (C(#N) for one without a usable name).
-  returned: always
+  returned: when O(connectors) is given
   type: list
   elements: str
   sample: ["district-relay", "fax"]
 summary:
-  description: Counts of connectors, errors and warnings.
+  description:
+    - Counts of connectors, errors and warnings.
+    - With O(hosts), also the number of hosts and of hosts that could not be validated (C(not_validated)).
   returned: always
   type: dict
   sample: {"connectors": 2, "errors": 1, "warnings": 1}
+by_host:
+  description:
+    - With O(hosts), the result of each host, by host name, in the order of O(hosts) (the input of the filter
+      P(mailops.smtp.validation_summary#filter)).
+    - Each is a mapping with RV(valid), RV(findings), RV(connector_names), RV(summary) and RV(msg) of that host's
+      connectors, or, for a host that could not be validated, C(failed) true and C(msg) saying why.
+    - With O(hosts), RV(errors), RV(findings) and RV(connector_names) are not returned at the top level, and
+      RV(warnings) lines start with the host name.
+  returned: when O(hosts) is given
+  type: dict
+  sample: {"app-1": {"valid": true, "findings": [], "connector_names": ["relay"], "msg": "1 connector(s) valid: 0 error(s), 0 warning(s)",
+           "summary": {"connectors": 1, "errors": 0, "warnings": 0}}}
+  version_added: 0.2.0
 msg:
   description: One-line summary; on failure it lists the problems.
   returned: always

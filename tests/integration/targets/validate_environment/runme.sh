@@ -76,4 +76,28 @@ rc=$?
 set -e
 test "$rc" -ne 0
 grep -q "1 error(s) and 1 warning(s)" "$out/warn.log"
+# A host whose connectors cannot be templated (an undefined variable) is not validated, and says
+# so as an error; the other hosts are still validated, in the one task that runs for the play.
+mkdir -p "$out/undef/host_vars"
+printf 'all:\n  hosts:\n    undef-1:\n    fine-1:\n' > "$out/undef/hosts.yml"
+printf 'smtp_connectors:\n  - name: relay\n    host: smtp.example.org\n    port: 587\n    security: starttls\n    auth:\n      username: a@example.org\n      password: "{{ not_defined_anywhere }}"\n    senders:\n      default: a@example.org\n' \
+    > "$out/undef/host_vars/undef-1.yml"
+printf 'smtp_connectors:\n  - name: relay\n    host: smtp.example.org\n    port: 587\n    security: starttls\n    senders:\n      default: "b@{{ mail_domain }}"\nmail_domain: example.org\n' \
+    > "$out/undef/host_vars/fine-1.yml"
+set +e
+ansible-playbook mailops.smtp.validate_environment -i "$out/undef" -e "validate_junit_file=$out/undef.xml" > "$out/undef.log" 2>&1
+rc=$?
+set -e
+cat "$out/undef.log"
+test "$rc" -ne 0
+grep -q "ERROR - undef-1 - /: validation did not run: smtp_connectors: .*not_defined_anywhere" "$out/undef.log"
+grep -q "hosts: 2, connectors: 1, errors: 1, warnings: 0" "$out/undef.log"
+test "$(grep -c '^TASK \[Validate smtp_connectors of every host\]' "$out/undef.log")" -eq 1
+"$python" - "$out/undef.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+cases = {(c.get("classname"), c.get("name")): c for c in root.findall(".//testcase")}
+assert set(cases) == {("undef-1", "(validation)"), ("fine-1", "relay")}, cases
+assert cases[("undef-1", "(validation)")].findall("failure") and not cases[("fine-1", "relay")].findall("failure")
+PY
 echo "validate_environment: all assertions passed"

@@ -22,11 +22,8 @@ except ImportError:  # ansible-core < 2.19 trusts template text as it is
         return value
 
 try:
-    from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
-        HAS_JSONSCHEMA,
-        format_findings,
-        validate_connectors,
-    )
+    from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import validate_connectors
+    from ansible_collections.mailops.smtp.plugins.module_utils._validate import HAS_JSONSCHEMA, format_findings
 except ImportError:  # pragma: no cover - the collection always ships _validate
     HAS_JSONSCHEMA = False
     format_findings = validate_connectors = None

@@ -10,14 +10,13 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import list_findings, validate_connectors
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import FORMATS
 from ansible_collections.mailops.smtp.plugins.module_utils._model import connector_label
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
     HAS_JSONSCHEMA,
     connector_findings,
     format_findings,
-    list_findings,
-    validate_connectors,
 )
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args, _parallel
 

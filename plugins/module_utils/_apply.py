@@ -23,7 +23,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model, _rules
+from ansible_collections.mailops.smtp.plugins.module_utils import _format_rules, _formats, _model, _rules
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 STATES = ("replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
@@ -145,7 +145,7 @@ def capability_warnings(spec, config, state):
     """
     if state not in RENDER_STATES:
         return []
-    findings = _rules.format_rules(config, spec.name)
+    findings = _format_rules.format_rules(config, spec.name)
     errors = [f for f in findings if f["severity"] == _rules.ERROR]
     if errors:
         raise ApplyError("config cannot be written as format %s, nothing was applied: %s" % (

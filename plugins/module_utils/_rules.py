@@ -17,16 +17,12 @@ import math
 import re
 import unicodedata
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _formats
-from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import Lacks, demands
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     IMPLICIT_TLS_PORTS,
     STARTTLS_PORTS,
-    connector_label,
     is_ip,
     is_loopback,
     is_secret_path,
-    normalize,
 )
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
@@ -68,16 +64,6 @@ RULES = {
     "SMTP126": (ERROR, "IMAP port and security mode do not match"),
     "SMTP127": (WARNING, "Mailbox certificate verification disabled"),
     "SMTP128": (WARNING, "No authserv_id: the receiver's verdict is not read"),
-}
-
-# Rules of the capability matrix: (effect of the lack, accepted) -> rule id.
-_CAPABILITY_RULES = {
-    (Lacks.WEAKER, False): "SMTP120",
-    (Lacks.WEAKER, True): "SMTP121",
-    (Lacks.STRICTER, False): "SMTP122",
-    (Lacks.STRICTER, True): "SMTP122",
-    (Lacks.REFUSED, False): "SMTP123",
-    (Lacks.REFUSED, True): "SMTP123",
 }
 
 IMAPS_PORTS = frozenset([993])
@@ -231,7 +217,7 @@ def _obj(value):
     return value if isinstance(value, dict) else {}
 
 
-def _show(value, limit=60):
+def show_value(value, limit=60):
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
@@ -384,7 +370,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
                 parse_mailbox(value)
             except ValueError as exc:
                 add("SMTP104", parts, "senders.%s %s; expected a mailbox like '\"Example District\" "
-                    "<noreply@example.org>' or noreply@example.org (got %s)." % (purpose, exc, _show(value)))
+                    "<noreply@example.org>' or noreply@example.org (got %s)." % (purpose, exc, show_value(value)))
                 continue
             domain = mailbox_domain(value)
             for bad in forbidden:
@@ -401,7 +387,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
         sender = test.get("sender", "default")
         if isinstance(sender, str) and sender not in senders:
             add("SMTP109", ["test", "sender"], "test.sender is %s but senders has no such purpose; use one of: %s."
-                % (_show(sender), ", ".join(sorted(str(k) for k in senders))))
+                % (show_value(sender), ", ".join(sorted(str(k) for k in senders))))
 
     reply_to = conn.get("reply_to")
     if isinstance(reply_to, str) and reply_to not in ("none", "sender"):
@@ -410,7 +396,7 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
                 parse_mailbox(reply_to)
             except ValueError as exc:
                 add("SMTP111", ["reply_to"], "reply_to %s; use none, sender (the acting user's address) or a mailbox "
-                    "like replies@example.org (got %s)." % (exc, _show(reply_to)))
+                    "like replies@example.org (got %s)." % (exc, show_value(reply_to)))
 
     recipients = _obj(conn.get("test")).get("to")
     if isinstance(recipients, list):
@@ -423,11 +409,11 @@ def connector_rules(conn, index, label, forbidden_sender_domains=()):
                 name, _local, _domain = parse_mailbox(rcpt)
             except ValueError as exc:
                 add("SMTP110", ["test", "to", i], "test.to[%d] %s; expected an address like mail-tests@example.org (got %s)."
-                    % (i, exc, _show(rcpt)))
+                    % (i, exc, show_value(rcpt)))
                 continue
             if name is not None:
                 add("SMTP110", ["test", "to", i], "test.to[%d] must be a bare address without display name or angle "
-                    "brackets, like mail-tests@example.org (got %s)." % (i, _show(rcpt)))
+                    "brackets, like mail-tests@example.org (got %s)." % (i, show_value(rcpt)))
 
     mailbox_rules(conn, add)
 
@@ -510,71 +496,9 @@ def list_rules(connectors):
         name = conn["name"]
         if name in seen:
             found.append(Finding("SMTP108", name, pointer(index, "name"), "name %s is already used by the connector at "
-                                 "position %d; names must be unique within one host's list." % (_show(name), seen[name])))
+                                 "position %d; names must be unique within one host's list." % (show_value(name), seen[name])))
         else:
             seen[name] = index
-    return found
-
-
-def _declared(conn, path):
-    """How a finding shows what the connector declares at path."""
-    node = conn
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, bool):
-        node = "true" if node else "false"
-    elif isinstance(node, list):
-        node = "[%s]" % ", ".join(str(v) for v in node)
-    return "%s: %s" % (".".join(path), node if isinstance(node, str) else _show(node))
-
-
-def format_rules(connectors, fmt):
-    """Findings of the capability matrix: what format fmt's program cannot do of what is declared.
-
-    A WEAKER lack is an error (SMTP120) unless the connector lists the capability in
-    accept_weaker, then a warning (SMTP121) on every run; a STRICTER one is a warning (SMTP122);
-    a REFUSED one an error (SMTP123). Defaults count as declared. Unknown formats, non-list
-    input and connectors too broken to normalize give no findings here (the format option and
-    the schema report those).
-    """
-    spec = _formats.FORMATS.get(fmt)
-    if spec is None or not isinstance(connectors, list):
-        return []
-    found = []
-    caps = spec.capabilities
-    for index, raw in enumerate(connectors):
-        try:
-            conn = normalize(raw)
-        except Exception:  # pylint: disable=broad-exception-caught
-            continue  # the schema findings say what is wrong with it
-        if not isinstance(conn, dict):
-            continue
-        label = connector_label(raw, index)
-        accepted = conn.get("accept_weaker") if isinstance(conn.get("accept_weaker"), list) else []
-        for capability, path in demands(conn):
-            lack = caps.get(capability, True)
-            if lack is True:
-                continue
-            ok = capability in accepted and lack.effect == Lacks.WEAKER
-            rule = _CAPABILITY_RULES[(lack.effect, ok)]
-            what = _declared(conn, path)
-            if rule == "SMTP120":
-                message = ("format %s cannot enforce %s (%s): %s. Choose a format or settings the program can "
-                           "enforce, or accept it for this connector with accept_weaker: [%s]."
-                           % (fmt, what, capability, lack.instead, capability))
-            elif rule == "SMTP121":
-                message = ("format %s does not enforce %s (%s), accepted by accept_weaker: %s."
-                           % (fmt, what, capability, lack.instead))
-            elif rule == "SMTP122":
-                message = "format %s enforces more than %s (%s): %s." % (fmt, what, capability, lack.instead)
-            else:
-                message = "format %s cannot write %s (%s): %s." % (fmt, what, capability, lack.instead)
-            found.append(Finding(rule, label, pointer(*((index,) + tuple(path))), message))
-    lack = caps.get("multiple_connectors", True)
-    if lack is not True and len(connectors) > 1:
-        found.append(Finding("SMTP123", connector_label(connectors[1], 1), pointer(1),
-                             "format %s holds one connector per file, got %d: %s."
-                             % (fmt, len(connectors), lack.instead)))
     return found
 
 

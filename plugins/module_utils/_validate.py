@@ -32,7 +32,6 @@ from ansible_collections.mailops.smtp.plugins.module_utils._rules import (
     connector_rules,
     ecma_regex,
     finding_line,
-    format_rules,
     list_rules,
     pointer,
 )
@@ -333,17 +332,18 @@ def _required_help(parts):
     return helps.get(field, "")
 
 
-def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None, engine="auto"):
-    """Check connectors against the schema and every rule; with fmt, also against that format's capabilities.
+def validate_connectors(connectors, forbidden_sender_domains=None, engine="auto", more=()):
+    """Check connectors against the schema and every rule.
 
     Returns {"valid": bool, "errors": [...], "warnings": [...]}; each item has rule,
     severity, connector (name), path (JSON pointer into the connectors list) and message.
-    engine is "jsonschema", "builtin" or "auto" (jsonschema when it is installed).
+    engine is "jsonschema", "builtin" or "auto" (jsonschema when it is installed). more: findings
+    of other rules to report with these (_format_rules adds a format's capability matrix that way).
     """
     if not isinstance(connectors, list):
-        return list_findings(connectors, [], fmt)
+        return list_findings(connectors, [], more)
     return list_findings(connectors, connector_findings(connectors, range(len(connectors)), forbidden_sender_domains,
-                                                        engine), fmt)
+                                                        engine), more)
 
 
 def connector_findings(connectors, indexes, forbidden_sender_domains=None, engine="auto"):
@@ -369,7 +369,7 @@ def connector_findings(connectors, indexes, forbidden_sender_domains=None, engin
     return findings
 
 
-def list_findings(connectors, findings, fmt=None):
+def list_findings(connectors, findings, more=()):
     """validate_connectors' result from the connector_findings of every connector (in list order)."""
     findings = list(findings)
     if not isinstance(connectors, list):
@@ -377,7 +377,7 @@ def list_findings(connectors, findings, fmt=None):
                                 % _type_name(connectors)))
     else:
         findings.extend(list_rules(connectors))
-        findings.extend(format_rules(connectors, fmt))
+        findings.extend(more)
     errors = [f for f in findings if f["severity"] == ERROR]
     warnings = [f for f in findings if f["severity"] == WARNING]
     return {"valid": not errors, "errors": errors, "warnings": warnings}

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
+from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import validate_connectors
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import validate_connectors
 from ansible_collections.mailops.smtp.tests.unit.plugins.hosts import NoHost
 
 ROOT = Path(__file__).resolve().parents[4]

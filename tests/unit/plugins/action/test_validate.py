@@ -13,8 +13,9 @@ import re
 import pytest
 import yaml
 
+from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import validate_connectors
 from ansible_collections.mailops.smtp.plugins.module_utils._rules import RULES, parse_mailbox
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import format_findings, validate_connectors
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import format_findings
 
 HERE = os.path.dirname(__file__)
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _rules
+from ansible_collections.mailops.smtp.plugins.module_utils import _format_rules
 
 BASE = {"name": "app", "host": "smtp.example.org", "port": 587, "auth": {"username": "u", "password": "Cap-S3cret"},
         "senders": {"default": "app@example.org"}}
 
 
 def findings(fmt, **change):
-    return [(f["rule"], f["path"]) for f in _rules.format_rules([dict(BASE, **change)], fmt)]
+    return [(f["rule"], f["path"]) for f in _format_rules.format_rules([dict(BASE, **change)], fmt)]
 
 
 @pytest.mark.parametrize("fmt", ["gitea", "gitlab", "nextcloud"])
@@ -64,5 +64,5 @@ def test_redmine_sender_lives_in_its_database():
 
 @pytest.mark.parametrize("fmt", ["django", "grafana", "gitea", "gitlab", "nextcloud", "redmine", "mastodon"])
 def test_one_connector_per_file(fmt):
-    rules = [f["rule"] for f in _rules.format_rules([BASE, dict(BASE, name="other")], fmt)]
+    rules = [f["rule"] for f in _format_rules.format_rules([BASE, dict(BASE, name="other")], fmt)]
     assert "SMTP123" in rules

@@ -2,10 +2,10 @@
 # Copyright (c) mailops.smtp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Where the checks run: time examples/scale/probe_by_site.yml's three ways (docs/scale.md).
+"""Where the checks run: time examples/sites/probe_by_site.yml's three ways (docs/scale.md).
 
 Starts the benchmark's SMTP listeners on loopback (STARTTLS, AUTH), spreads N connectors over the
-four sites of examples/scale/inventory.yml and times whole ansible-playbook runs of
+four sites of examples/sites/inventory.yml and times whole ansible-playbook runs of
 
   single              one probe task on the controller over all N connectors
   per_site forks F    one probe task per site on that site's sender host, F hosts at a time
@@ -13,7 +13,7 @@ four sites of examples/scale/inventory.yml and times whole ansible-playbook runs
 
 as min/median/max over --repeat runs. Every run asserts that every connector answered.
 
-  .venv/py311/bin/python benchmarks/scale_bench.py --connectors 200 --repeat 3 [--latency 0.010]
+  .venv/py311/bin/python benchmarks/sites_bench.py --connectors 200 --repeat 3 [--latency 0.010]
 """
 
 import argparse
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench  # noqa: E402  pylint: disable=wrong-import-position
 
-EXAMPLE = os.path.join(bench.ROOT, "examples", "scale")
+EXAMPLE = os.path.join(bench.ROOT, "examples", "sites")
 SITES = ("a", "b", "c", "d")
 
 
@@ -69,7 +69,7 @@ def main():
             sys.stdout.flush()
         out_dir = os.path.join(bench.ROOT, "build", "bench")
         os.makedirs(out_dir, exist_ok=True)
-        with open(os.path.join(out_dir, "scale.json"), "w", encoding="utf-8") as handle:
+        with open(os.path.join(out_dir, "sites.json"), "w", encoding="utf-8") as handle:
             json.dump({"connectors": args.connectors, "sites": len(SITES), "latency": args.latency, "rows": rows},
                       handle, indent=2)
     finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import socket
 
 try:
     import dns.asyncquery
@@ -126,46 +127,57 @@ def reverse_name(ip, zone=None):
     return ".".join(labels) + (".in-addr.arpa" if addr.version == 4 else ".ip6.arpa")
 
 
-class _Exchange(asyncio.DatagramProtocol):
+class _Exchange:
     """One nameserver over UDP: a connected socket shared by every question in flight, answers
-    matched to questions by message ID (the kernel drops datagrams from any other address)."""
+    matched to questions by message ID (the kernel drops datagrams from any other address).
+
+    Each time the socket is readable, every datagram waiting in it is read: a backlog of answers
+    is never mistaken for silence while the event loop was busy elsewhere."""
 
     def __init__(self, address, port):
         self.address = address
         self.port = port
         self.label = "%s:%d" % (address, port) if ":" not in address else "[%s]:%d" % (address, port)
         self.pending = {}  # message ID (2 bytes of wire) -> future of the answer's wire
-        self.transport = None
-        self._opening = None
+        self._sock = None
+        self._loop = None
 
-    async def open(self):
-        if self.transport is None:
-            if self._opening is None:
-                loop = asyncio.get_running_loop()
-                self._opening = asyncio.ensure_future(
-                    loop.create_datagram_endpoint(lambda: self, remote_addr=(self.address, self.port)))
-            await asyncio.shield(self._opening)
-        return self.transport
+    def _open(self):
+        if self._sock is None:
+            family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.setblocking(False)
+                try:
+                    # Room for a burst of answers at high concurrency (the kernel caps it).
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                except OSError:
+                    pass
+                sock.connect((self.address, self.port))
+                self._loop = asyncio.get_running_loop()
+                self._loop.add_reader(sock.fileno(), self._readable)
+            except BaseException:
+                sock.close()
+                raise
+            self._sock = sock
+        return self._sock
 
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def datagram_received(self, data, addr):
-        future = self.pending.get(data[:2])
-        if future is not None and not future.done():
-            future.set_result(data)
-
-    def error_received(self, exc):
-        # On a connected socket this is the server's ICMP answer (port unreachable, ...): no
-        # question in flight to it will get an answer.
-        for future in list(self.pending.values()):
-            if not future.done():
-                future.set_exception(exc)
-
-    def connection_lost(self, exc):
-        self.transport = None
-        self._opening = None
-        self.error_received(exc or ConnectionResetError("socket closed"))
+    def _readable(self):
+        while True:
+            try:
+                data = self._sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # On a connected socket: the server's ICMP answer (port unreachable, ...); no
+                # question in flight to it will get an answer.
+                for future in list(self.pending.values()):
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            future = self.pending.get(data[:2])
+            if future is not None and not future.done():
+                future.set_result(data)
 
     def unused_id(self):
         while True:
@@ -175,14 +187,17 @@ class _Exchange(asyncio.DatagramProtocol):
 
     async def ask(self, ident, wire, wait):
         """The answer's wire to `wire` (whose ID is ident), or asyncio.TimeoutError after wait seconds."""
-        transport = await self.open()
+        sock = self._open()
         loop = asyncio.get_running_loop()
         key = ident.to_bytes(2, "big")
         future = loop.create_future()
         self.pending[key] = future
         timer = loop.call_later(wait, _expire, future)
         try:
-            transport.sendto(wire)
+            try:
+                sock.send(wire)
+            except (BlockingIOError, InterruptedError):
+                pass  # the send buffer is full: as if the datagram was lost, the question is sent again
             return await future
         finally:
             timer.cancel()
@@ -190,8 +205,12 @@ class _Exchange(asyncio.DatagramProtocol):
                 del self.pending[key]
 
     def close(self):
-        if self.transport is not None:
-            self.transport.close()
+        if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+            self._loop = None
 
 
 def _expire(future):
@@ -350,4 +369,3 @@ def _configured(config):
         elif isinstance(server, dns.nameserver.Do53Nameserver):
             found.append((server.address, server.port))
     return found
-

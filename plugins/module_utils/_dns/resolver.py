@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import random
 import socket
 
 try:
     import dns.asyncquery
+    import dns.entropy
     import dns.exception
     import dns.flags
     import dns.message
@@ -181,7 +181,7 @@ class _Exchange:
 
     def unused_id(self):
         while True:
-            ident = random.getrandbits(16)
+            ident = dns.entropy.random_16()
             if ident.to_bytes(2, "big") not in self.pending:
                 return ident
 

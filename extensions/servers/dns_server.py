@@ -211,11 +211,15 @@ def bench_zones(count):
     for i in range(count):
         d = "d%04d" % i
         relay = ipaddress.ip_address("198.18.0.0") + i + 1
+        # 1 domain in 25 publishes an SPF record with an unknown mechanism and a DMARC record with
+        # an unknown policy: invalid for every checker, so that comparing verdicts means something.
+        broken = i % 25 == 12
         lines += [
             "%s IN MX 10 mx.%s" % (d, d), "mx.%s IN A %s" % (d, relay),
-            "%s IN TXT %s" % (d, txt("v=spf1 ip4:%s include:_spf.provider.test include:_spf%d.bench.test ~all"
-                                     % (relay, i % 10))),
-            "_dmarc.%s IN TXT %s" % (d, txt("v=DMARC1; p=quarantine; rua=mailto:dmarc@%s.bench.test" % d)),
+            "%s IN TXT %s" % (d, txt("v=spf1 ip4:%s include:_spf.provider.test include:_spf%d.bench.test %s~all"
+                                     % (relay, i % 10, "bogus:%s.bench.test " % d if broken else ""))),
+            "_dmarc.%s IN TXT %s" % (d, txt("v=DMARC1; p=%s; rua=mailto:dmarc@%s.bench.test"
+                                            % ("sometimes" if broken else "quarantine", d))),
             "relay.%s IN A %s" % (d, relay),
         ]
         octets = str(relay).split(".")

@@ -87,6 +87,8 @@ options:
     description:
       - Seconds to wait for one DNS answer (all retries included) and for the MTA-STS policy fetch. A server
         that does not answer within it gives V(error) results.
+      - A question without an answer is sent again after a third of it, to the next server of O(nameservers)
+        when there are several.
     type: float
     default: 5.0
   concurrency:

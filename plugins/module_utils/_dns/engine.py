@@ -252,8 +252,17 @@ _ORDER = dict((c, i) for i, c in enumerate(("resolve",) + ALL_CHECKS))
 
 
 async def run_async(params, client=None):
-    client = client or DnsClient(params.get("nameservers"), timeout=params.get("timeout") or 5.0,
-                                 concurrency=params.get("concurrency") or 50)
+    if client is None:
+        client = DnsClient(params.get("nameservers"), timeout=params.get("timeout") or 5.0,
+                           concurrency=params.get("concurrency") or 50)
+        try:
+            return await _run_checks(params, client)
+        finally:
+            client.close()
+    return await _run_checks(params, client)
+
+
+async def _run_checks(params, client):
     selected = _selected(params)
     targets = await collect(client, params)
     jobs = [_domain_checks(client, params, selected, d, e) for d, e in sorted(targets.domains.items())]

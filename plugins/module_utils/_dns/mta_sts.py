@@ -90,7 +90,7 @@ async def fetch_policy(client, domain, ca_file=None, port=443, timeout=10.0):
         if errors:
             raise FetchError("could not resolve %s: %s" % (host, errors[0]), common.ERROR)
         raise FetchError("%s has no address, so the policy cannot be fetched" % host, common.FAIL)
-    context = ssl.create_default_context(cafile=ca_file)
+    context = _tls_context(client, ca_file)
     last = None
     for addr in addrs:
         try:
@@ -106,6 +106,18 @@ async def fetch_policy(client, domain, ca_file=None, port=443, timeout=10.0):
             last = FetchError("cannot connect to %s (%s) port %d: %s" % (host, addr, port, exc.strerror or exc),
                               common.ERROR)
     raise last
+
+
+def _tls_context(client, ca_file):
+    """One verifying SSLContext per task and CA file: loading the trust store is the costly part
+    of a context, and every policy fetch of the task can share it."""
+    shared = getattr(client, "shared", None)
+    if shared is None:
+        return ssl.create_default_context(cafile=ca_file)
+    key = ("mta_sts.ssl_context", ca_file)
+    if key not in shared:
+        shared[key] = ssl.create_default_context(cafile=ca_file)
+    return shared[key]
 
 
 async def _get(addr, port, host, context):

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 
 try:
-    import dns.asyncresolver
+    import dns.asyncquery
+    import dns.entropy
     import dns.exception
+    import dns.flags
+    import dns.message
     import dns.name
     import dns.nameserver
+    import dns.rcode
     import dns.rdatatype
     import dns.resolver
     import dns.reversename
@@ -122,11 +127,105 @@ def reverse_name(ip, zone=None):
     return ".".join(labels) + (".in-addr.arpa" if addr.version == 4 else ".ip6.arpa")
 
 
+class _Exchange:
+    """One nameserver over UDP: a connected socket shared by every question in flight, answers
+    matched to questions by message ID (the kernel drops datagrams from any other address).
+
+    Each time the socket is readable, every datagram waiting in it is read: a backlog of answers
+    is never mistaken for silence while the event loop was busy elsewhere."""
+
+    def __init__(self, address, port):
+        self.address = address
+        self.port = port
+        self.label = "%s:%d" % (address, port) if ":" not in address else "[%s]:%d" % (address, port)
+        self.pending = {}  # message ID (2 bytes of wire) -> future of the answer's wire
+        self._sock = None
+        self._loop = None
+
+    def _open(self):
+        if self._sock is None:
+            family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                sock.setblocking(False)
+                try:
+                    # Room for a burst of answers at high concurrency (the kernel caps it).
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                except OSError:
+                    pass
+                sock.connect((self.address, self.port))
+                self._loop = asyncio.get_running_loop()
+                self._loop.add_reader(sock.fileno(), self._readable)
+            except BaseException:
+                sock.close()
+                raise
+            self._sock = sock
+        return self._sock
+
+    def _readable(self):
+        while True:
+            try:
+                data = self._sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # On a connected socket: the server's ICMP answer (port unreachable, ...); no
+                # question in flight to it will get an answer.
+                for future in list(self.pending.values()):
+                    if not future.done():
+                        future.set_exception(exc)
+                return
+            future = self.pending.get(data[:2])
+            if future is not None and not future.done():
+                future.set_result(data)
+
+    def unused_id(self):
+        while True:
+            ident = dns.entropy.random_16()
+            if ident.to_bytes(2, "big") not in self.pending:
+                return ident
+
+    async def ask(self, ident, wire, wait):
+        """The answer's wire to `wire` (whose ID is ident), or asyncio.TimeoutError after wait seconds."""
+        sock = self._open()
+        loop = asyncio.get_running_loop()
+        key = ident.to_bytes(2, "big")
+        future = loop.create_future()
+        self.pending[key] = future
+        timer = loop.call_later(wait, _expire, future)
+        try:
+            try:
+                sock.send(wire)
+            except (BlockingIOError, InterruptedError):
+                pass  # the send buffer is full: as if the datagram was lost, the question is sent again
+            return await future
+        finally:
+            timer.cancel()
+            if self.pending.get(key) is future:
+                del self.pending[key]
+
+    def close(self):
+        if self._sock is not None:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+            self._loop = None
+
+
+def _expire(future):
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 class DnsClient:
-    """Asynchronous resolver with a per-task answer cache and a concurrency bound.
+    """Asynchronous stub resolver with a per-task answer cache and a concurrency bound.
 
     The cache keeps the in-flight task, so two checks asking the same question at once
-    (many domains include the same SPF record) share one query.
+    (many domains include the same SPF record) share one query. dnspython writes and reads the
+    messages; the client keeps one UDP socket per nameserver for the whole task and matches
+    answers by message ID, instead of a socket and a resolver round per question: that is most
+    of the CPU a check spends. Truncated answers are asked again over TCP.
     """
 
     def __init__(self, nameservers=None, timeout=5.0, concurrency=50):
@@ -134,23 +233,33 @@ class DnsClient:
             raise RuntimeError("dnspython is required")
         self.timeout = float(timeout)
         self.concurrency = int(concurrency)
+        # The system's resolver settings (resolv.conf) when no nameservers are given; the EDNS
+        # settings come from there too, as dnspython's own resolver would use them.
+        config = dns.resolver.Resolver(configure=not nameservers)
         if nameservers:
-            self._resolver = dns.asyncresolver.Resolver(configure=False)
             parsed = [parse_nameserver(n) for n in nameservers]
-            self._resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in parsed]
             self.nameservers = ["%s:%d" % (a, p) if ":" not in a else "[%s]:%d" % (a, p) for a, p in parsed]
         else:
-            self._resolver = dns.asyncresolver.Resolver()
-            self.nameservers = [str(n) for n in self._resolver.nameservers]
-        self._resolver.timeout = self.timeout
-        self._resolver.lifetime = self.timeout
-        self._resolver.cache = None
+            parsed = _configured(config)
+            self.nameservers = [str(n) for n in config.nameservers]
+        self._servers = [_Exchange(a, p) for a, p in parsed]
+        self._edns = (config.edns, config.ednsflags, config.payload, config.ednsoptions)
+        # Within the timeout a question is sent again (to the next nameserver, if there are
+        # several) when no answer came: one lost datagram does not cost the whole timeout.
+        self._resend = max(self.timeout / 3.0, 0.2)
         self._sem = None
         self._cache = {}
         self.queries = 0
+        # What the checks of one task share besides answers (e.g. MTA-STS's TLS context).
+        self.shared = {}
 
     def _ns_label(self):
         return ", ".join(self.nameservers) or "the system resolver"
+
+    def close(self):
+        """Close the sockets (the client can still be used: they open again on demand)."""
+        for server in self._servers:
+            server.close()
 
     async def query(self, name, rdtype):
         name = str(name).rstrip(".").lower()
@@ -172,24 +281,64 @@ class DnsClient:
         async with self._sem:
             self.queries += 1
             try:
-                answer = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
-            except dns.resolver.NXDOMAIN:
-                return Lookup(name, rdtype, NXDOMAIN)
-            except dns.resolver.NoNameservers as exc:
-                return Lookup(name, rdtype, ERROR, error="no usable answer from %s (%s)" % (
-                    self._ns_label(), _short_error(exc)))
-            except dns.exception.Timeout:
-                return Lookup(name, rdtype, ERROR, error="timeout: %s did not answer within %gs" % (
-                    self._ns_label(), self.timeout))
+                return await self._resolve(name, qname, rdtype)
             except (dns.exception.DNSException, OSError, ValueError) as exc:
                 return Lookup(name, rdtype, ERROR, error="lookup failed at %s: %s" % (self._ns_label(), exc))
-        rrset = answer.rrset
-        canonical = str(answer.canonical_name).rstrip(".").lower()
-        if rrset is None or len(rrset) == 0:
-            return Lookup(name, rdtype, NODATA, canonical=canonical)
-        rdata = list(rrset)
-        records = [_rdata_text(rdtype, r) for r in rdata]
-        return Lookup(name, rdtype, ANSWER, records=records, rdata=rdata, canonical=canonical)
+
+    async def _resolve(self, name, qname, rdtype):
+        if not self._servers:
+            return Lookup(name, rdtype, ERROR, error="no nameserver configured (give 'nameservers')")
+        request = dns.message.make_query(qname, rdtype)
+        edns, flags, payload, options = self._edns
+        request.use_edns(edns, flags, payload, options=options)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        alive = list(self._servers)
+        problems = []
+        turn = 0
+        wire = None
+        while alive:
+            left = deadline - loop.time()
+            if left <= 0:
+                return Lookup(name, rdtype, ERROR, error="timeout: %s did not answer within %gs" % (
+                    self._ns_label(), self.timeout))
+            server = alive[turn % len(alive)]
+            turn += 1
+            if wire is None or request.id.to_bytes(2, "big") in server.pending:
+                request.id = server.unused_id()
+                wire = request.to_wire()
+            try:
+                data = await server.ask(request.id, wire, min(left, self._resend))
+                response = dns.message.from_wire(data)
+                if not request.is_response(response):
+                    continue  # a late answer to another question under the same ID: ask again
+                if response.flags & dns.flags.TC:
+                    response = await dns.asyncquery.tcp(request, server.address, timeout=max(left, 0.01),
+                                                        port=server.port)
+            except (asyncio.TimeoutError, dns.exception.Timeout):
+                continue
+            except (dns.exception.DNSException, OSError, EOFError, ValueError) as exc:
+                problems.append("server %s: %s" % (server.label, getattr(exc, "strerror", None) or exc))
+                alive.remove(server)
+                continue
+            rcode = response.rcode()
+            if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                try:
+                    chain = response.resolve_chaining()
+                except dns.exception.DNSException as exc:
+                    problems.append("server %s: %s" % (server.label, exc))
+                    alive.remove(server)
+                    continue
+                if rcode == dns.rcode.NXDOMAIN:
+                    return Lookup(name, rdtype, NXDOMAIN)
+                return _answer(name, rdtype, chain)
+            if rcode == dns.rcode.YXDOMAIN:
+                return Lookup(name, rdtype, ERROR, error="lookup failed at %s: %s" % (
+                    self._ns_label(), dns.resolver.YXDOMAIN()))
+            problems.append("server %s answered %s" % (server.label, dns.rcode.to_text(rcode)))
+            alive.remove(server)
+        return Lookup(name, rdtype, ERROR, error="no usable answer from %s (%s)" % (
+            self._ns_label(), "; ".join(problems)))
 
     async def addresses(self, name, families=(4, 6)):
         """A and AAAA of a name as (list of address strings, list of Lookups)."""
@@ -201,9 +350,22 @@ class DnsClient:
         return addrs, list(looks)
 
 
-def _short_error(exc):
-    text = str(exc)
-    marker = ": Server "
-    if marker in text:
-        text = "server " + text.split(marker, 1)[1]
-    return text.replace("Do53:", "")
+def _answer(name, rdtype, chain):
+    canonical = str(chain.canonical_name).rstrip(".").lower()
+    rrset = chain.answer
+    if rrset is None or len(rrset) == 0:
+        return Lookup(name, rdtype, NODATA, canonical=canonical)
+    rdata = list(rrset)
+    records = [_rdata_text(rdtype, r) for r in rdata]
+    return Lookup(name, rdtype, ANSWER, records=records, rdata=rdata, canonical=canonical)
+
+
+def _configured(config):
+    """(address, port) of each plain-DNS nameserver of the system's resolver configuration."""
+    found = []
+    for server in config.nameservers:
+        if isinstance(server, str):
+            found.append((server, config.nameserver_ports.get(server, config.port)))
+        elif isinstance(server, dns.nameserver.Do53Nameserver):
+            found.append((server.address, server.port))
+    return found

@@ -15,7 +15,10 @@ fi
 PEERS="$ROOT/.venv/peers"
 REQ="$ROOT/benchmarks/requirements-peers.txt"
 digest=$(sha256sum "$REQ" | cut -d' ' -f1)
-if [ "$(cat "$PEERS/.requirements-digest" 2>/dev/null)" != "$digest" ]; then
+# Rebuilt when the requirements changed, or when the environment was moved (its scripts then
+# name an interpreter that is gone).
+if [ "$(cat "$PEERS/.requirements-digest" 2>/dev/null)" != "$digest" ] \
+    || ! "$PEERS/bin/ansible-playbook" --version >/dev/null 2>&1; then
     echo "==== creating the peers' environment $PEERS"
     rm -rf "$PEERS"
     python=$(readlink -f "$ROOT/.venv/py311/bin/python")

@@ -92,9 +92,10 @@ def format_rules(connectors, fmt):
 
 def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None, engine="auto"):
     """_validate.validate_connectors; with fmt, also against that format's capabilities."""
-    return _validate.validate_connectors(connectors, forbidden_sender_domains, engine, format_rules(connectors, fmt))
+    return _validate.validate_connectors(connectors, forbidden_sender_domains, engine,
+                                        more=format_rules(connectors, fmt))
 
 
 def list_findings(connectors, findings, fmt=None):
     """_validate.list_findings; with fmt, also against that format's capabilities."""
-    return _validate.list_findings(connectors, findings, format_rules(connectors, fmt))
+    return _validate.list_findings(connectors, findings, more=format_rules(connectors, fmt))

@@ -332,7 +332,7 @@ def _required_help(parts):
     return helps.get(field, "")
 
 
-def validate_connectors(connectors, forbidden_sender_domains=None, engine="auto", more=()):
+def validate_connectors(connectors, forbidden_sender_domains=None, engine="auto", *, more=()):
     """Check connectors against the schema and every rule.
 
     Returns {"valid": bool, "errors": [...], "warnings": [...]}; each item has rule,
@@ -341,9 +341,9 @@ def validate_connectors(connectors, forbidden_sender_domains=None, engine="auto"
     of other rules to report with these (_format_rules adds a format's capability matrix that way).
     """
     if not isinstance(connectors, list):
-        return list_findings(connectors, [], more)
+        return list_findings(connectors, [], more=more)
     return list_findings(connectors, connector_findings(connectors, range(len(connectors)), forbidden_sender_domains,
-                                                        engine), more)
+                                                        engine), more=more)
 
 
 def connector_findings(connectors, indexes, forbidden_sender_domains=None, engine="auto"):
@@ -369,7 +369,7 @@ def connector_findings(connectors, indexes, forbidden_sender_domains=None, engin
     return findings
 
 
-def list_findings(connectors, findings, more=()):
+def list_findings(connectors, findings, *, more=()):
     """validate_connectors' result from the connector_findings of every connector (in list order)."""
     findings = list(findings)
     if not isinstance(connectors, list):

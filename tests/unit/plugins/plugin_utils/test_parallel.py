@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
-    connector_findings,
-    list_findings,
-    validate_connectors,
-)
+from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import list_findings, validate_connectors
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import connector_findings
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _parallel
 
 

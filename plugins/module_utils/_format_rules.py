@@ -92,8 +92,8 @@ def format_rules(connectors, fmt):
 
 def validate_connectors(connectors, forbidden_sender_domains=None, fmt=None, engine="auto"):
     """_validate.validate_connectors; with fmt, also against that format's capabilities."""
-    return _validate.validate_connectors(connectors, forbidden_sender_domains, engine,
-                                        more=format_rules(connectors, fmt))
+    more = format_rules(connectors, fmt)
+    return _validate.validate_connectors(connectors, forbidden_sender_domains, engine, more=more)
 
 
 def list_findings(connectors, findings, fmt=None):

@@ -59,7 +59,7 @@ root() {
         missing=$({ find "$tmp/root/usr/sbin" "$tmp/root/usr/lib" "$tmp/root/usr/libexec" -type f -perm -u+x \
             2>/dev/null || true; } | while read -r bin; do
             { ldd "$bin" 2>/dev/null || true; } | awk '/not found/ {print $1}'; done | sort -u)
-        [ -z "$missing" ] || { rm -rf "$tmp"; die "libraries the extracted programs need are missing: $missing"; }
+        [ -z "$missing" ] || { rm -rf "$tmp"; die "libraries the extracted programs need are missing: $missing (tests/system-packages.txt lists the Debian packages that provide them)"; }
         rm -f "$tmp"/*.deb
         rm -rf "$dir"
         mv "$tmp/root" "$dir"

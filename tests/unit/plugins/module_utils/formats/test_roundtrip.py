@@ -15,8 +15,12 @@ from ansible_collections.mailops.smtp.plugins.module_utils._formats import _comm
 from ansible_collections.mailops.smtp.tests.unit.depth import knob
 from ansible_collections.mailops.smtp.tests.unit.plugins.module_utils.formats.strategies import connector_lists, connectors
 
+# The thorough units stage runs the formats of the programs' own files (exim4 ... opensmtpd, the
+# applications) at 1000 examples each; the data formats that came first (json, yaml, env, ini,
+# msmtp, javamail, postfix), whose list strategies cost the most per example, at up to 300.
 SETTINGS = settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 100), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+DATA_SETTINGS = settings(SETTINGS, max_examples=min(300, knob("MAILOPS_HYPOTHESIS_EXAMPLES", 100)))
 
 
 def canonical(conns):
@@ -24,7 +28,7 @@ def canonical(conns):
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml", "env", "ini", "msmtp"])
-@SETTINGS
+@DATA_SETTINGS
 @given(conns=connector_lists())
 def test_many_connectors_round_trip(fmt, conns):
     text = _formats.render(fmt, conns)
@@ -35,7 +39,7 @@ def test_many_connectors_round_trip(fmt, conns):
     assert text.endswith("\n") and _common.MANAGED_MARK in text
 
 
-@SETTINGS
+@DATA_SETTINGS
 @given(conns=connector_lists())
 def test_yaml_without_pyyaml_round_trip(monkeypatch, conns):
     """Hosts without PyYAML read the files with the built-in reader."""
@@ -90,7 +94,7 @@ def test_grafana_round_trip(fmt, options, conn):
     assert _formats.render(fmt, [conn], text, options) == text
 
 
-@SETTINGS
+@DATA_SETTINGS
 @given(conn=connectors())
 def test_javamail_round_trip(conn):
     text = _formats.render("javamail", [conn])
@@ -113,7 +117,7 @@ def _postfix_ok(conns):
     return all(c["tls"].get("ca_file") == cafile or c["security"] == "none" for c in norm)
 
 
-@SETTINGS
+@DATA_SETTINGS
 @given(conns=connector_lists(max_size=3, simple_secrets=True).filter(_postfix_ok))
 def test_postfix_round_trip(conns):
     files = _formats.render("postfix", conns)
@@ -123,7 +127,7 @@ def test_postfix_round_trip(conns):
 
 
 @pytest.mark.parametrize("fmt", ["env", "ini", "javamail"])
-@SETTINGS
+@DATA_SETTINGS
 @given(conn=connectors(simple_secrets=True), data=st.data())
 def test_keymap_round_trip_of_mapped_fields(fmt, conn, data):
     fields = data.draw(st.lists(st.sampled_from(["host", "port", "security", "auth.username", "auth.password",

@@ -5,6 +5,8 @@
 #
 #   mta_private.sh root PACKAGE...
 #       extract the packages (and report libraries the binaries cannot find); prints the root
+#   mta_private.sh exim4-root
+#       the root of exim4's three packages, with the Debian-exim user their scripts create
 #   mta_private.sh exim4-send CONFDIR WORKDIR SENDER RECIPIENT < message
 #       build the configuration from CONFDIR (an /etc/exim4 tree) with the package's own
 #       update-exim4.conf, then deliver one message in the foreground with `exim4 -C`;
@@ -215,10 +217,11 @@ cmd=${1:-}
 shift || true
 case "$cmd" in
     root) root "$@" ;;
+    exim4-root) exim4_root ;;
     update-exim4.conf) update_exim4_conf "$@" ;;
     exim4-send) [ $# -eq 4 ] || die "exim4-send CONFDIR WORKDIR SENDER RECIPIENT"; exim4_send "$@" ;;
     nullmailer-send) [ $# -eq 4 ] || die "nullmailer-send REMOTES WORKDIR SENDER RECIPIENT"; nullmailer_send "$@" ;;
     dma-send) [ $# -eq 4 ] || die "dma-send CONFDIR WORKDIR SENDER RECIPIENT"; dma_send "$@" ;;
     opensmtpd-send) [ $# -eq 4 ] || die "opensmtpd-send SMTPD_CONF WORKDIR SENDER RECIPIENT"; opensmtpd_send "$@" ;;
-    *) die "usage: mta_private.sh root PACKAGE... | update-exim4.conf ... | exim4-send ... | nullmailer-send ... | dma-send ... | opensmtpd-send ..." ;;
+    *) die "usage: mta_private.sh root PACKAGE... | exim4-root | update-exim4.conf ... | exim4-send ... | nullmailer-send ... | dma-send ... | opensmtpd-send ..." ;;
 esac

@@ -29,7 +29,8 @@ cat > "$STATE/sinks.json" <<'JSON'
 JSON
 mkdir -p "$STATE/sinks"
 SINKS=$("$PY" "$SERVERS/smtp_server.py" --state-dir "$STATE/sinks" --config "$STATE/sinks.json" --background)
-EXIM_ROOT=$(bash "$SERVERS/mta_private.sh" root exim4-base exim4-config exim4-daemon-light)
+# exim4-root also creates the Debian-exim user, as the package does, before anything is written.
+EXIM_ROOT=$(bash "$SERVERS/mta_private.sh" exim4-root)
 DMA_ROOT=$(bash "$SERVERS/mta_private.sh" root dma)
 OPENSMTPD_ROOT=$(bash "$SERVERS/mta_private.sh" root opensmtpd)
 printf '{"sinks": %s, "work_dir": "%s", "mta": "%s", "exim_root": "%s", "dma_root": "%s", "opensmtpd_root": "%s"}\n' \

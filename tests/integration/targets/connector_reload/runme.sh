@@ -13,7 +13,8 @@ STATE=$(mktemp -d)
 chmod 0755 "$STATE"
 trap 'rm -rf "$STATE"' EXIT
 
-EXIM_ROOT=$(bash "$SERVERS/mta_private.sh" root exim4-base exim4-config exim4-daemon-light)
+# exim4-root also creates the Debian-exim user, as the package does, before anything is written.
+EXIM_ROOT=$(bash "$SERVERS/mta_private.sh" exim4-root)
 CALLS="$STATE/update-exim4.conf.calls"
 : > "$CALLS"
 # update-exim4.conf as the handler finds it on PATH: records its arguments, then runs the package's

@@ -33,6 +33,25 @@ def header_lines(prefix="#"):
     return ["%s %s: edits to managed keys are replaced on the next run." % (prefix, MANAGED_MARK)]
 
 
+def edit_table(current, lines, is_ours, entry=None):
+    """A credentials table of one entry a line (exim4's passwd.client, dma's auth.conf, ...) with ours.
+
+    lines: current split into lines as the program reads it. The managed header and every line
+    is_ours(line) claims go; the other lines stay in order, then the header and entry (a line, or
+    None for no entry) follow. None for a file that does not exist and would be empty, "" for one
+    that becomes empty.
+    """
+    out = [line for line in lines if MANAGED_MARK not in line and not is_ours(line)]
+    while out and not out[-1].strip():
+        out.pop()
+    if entry is not None:
+        out.extend(header_lines())
+        out.append(entry)
+    if not any(line.strip() for line in out):
+        return None if current is None else ""
+    return "\n".join(out) + "\n"
+
+
 def _field_schema(path):
     schema = CONNECTOR_SCHEMA
     for key in path:

@@ -144,22 +144,13 @@ def _edit_conf(current, desired, record):
 
 def _edit_auth(current, host, old_host, auth):
     drop = set(h.lower() for h in (host, old_host) if h)
-    out = []
-    for line in (current or "").splitlines():
-        if _common.MANAGED_MARK in line:
-            continue
+
+    def ours(line):
         _user, separator, rest = line.partition("|")
-        if separator and not line.lstrip().startswith("#") and rest.partition(":")[0].strip().lower() in drop:
-            continue
-        out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    if auth:
-        out.extend(_common.header_lines())
-        out.append("%s|%s:%s" % (auth["username"], host, auth["password"]))
-    if not any(line.strip() for line in out):
-        return None if current is None else ""
-    return "\n".join(out) + "\n"
+        return bool(separator) and not line.lstrip().startswith("#") and rest.partition(":")[0].strip().lower() in drop
+
+    entry = "%s|%s:%s" % (auth["username"], host, auth["password"]) if auth else None
+    return _common.edit_table(current, (current or "").splitlines(), ours, entry)
 
 
 def _check(conn):

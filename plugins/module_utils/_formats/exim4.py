@@ -171,22 +171,13 @@ def read_passwd(text, host):
 def _edit_passwd(current, host, old_host, auth):
     """Drop the lines for host (and for the previously managed host), keep the rest, add ours."""
     drop = set(h.lower() for h in (host, old_host) if h)
-    out = []
-    for line in (current or "").splitlines():
-        if _common.MANAGED_MARK in line:
-            continue
+
+    def ours(line):
         key, _rest = _passwd_key(line)
-        if key is not None and key.lower() in drop:
-            continue
-        out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    if auth:
-        out.extend(_common.header_lines())
-        out.append("%s:%s:%s" % (host, auth["username"], auth["password"]))
-    if not any(line.strip() for line in out):
-        return None if current is None else ""
-    return "\n".join(out) + "\n"
+        return key is not None and key.lower() in drop
+
+    entry = "%s:%s:%s" % (host, auth["username"], auth["password"]) if auth else None
+    return _common.edit_table(current, (current or "").splitlines(), ours, entry)
 
 
 # --- macros (exim4.conf.localmacros or conf.d/main/000_localmacros) ---

@@ -171,22 +171,12 @@ def read_secrets(text, label):
 
 
 def _edit_secrets(current, auth):
-    out = []
-    for line in split_lines(current):
+    def ours(line):
         entry = line.strip(" \t")
-        if _common.MANAGED_MARK in line:
-            continue
-        if entry and not entry.startswith("#") and re.split(r"[ \t:]", entry, maxsplit=1)[0].lower() == LABEL:
-            continue
-        out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    if auth:
-        out.extend(_common.header_lines())
-        out.append("%s %s:%s" % (LABEL, auth["username"], auth["password"]))
-    if not any(line.strip() for line in out):
-        return None if current is None else ""
-    return "\n".join(out) + "\n"
+        return bool(entry) and not entry.startswith("#") and re.split(r"[ \t:]", entry, maxsplit=1)[0].lower() == LABEL
+
+    entry = "%s %s:%s" % (LABEL, auth["username"], auth["password"]) if auth else None
+    return _common.edit_table(current, split_lines(current), ours, entry)
 
 
 # --- the connector <-> smtpd.conf ---

@@ -90,6 +90,8 @@ _INVISIBLE_CATEGORIES = frozenset(["Cf", "Zl", "Zp", "Cs"])
 # Zero-width non-joiner and joiner shape Persian, Indic and emoji text and reorder nothing:
 # tolerated in free text and display names, never in an address, host, login or identifier.
 _JOINERS = frozenset(["\u200c", "\u200d"])
+# What lets invisible_characters pass ASCII text without looking at each character.
+_ASCII_VISIBLE = not any(unicodedata.category(chr(code)) in _INVISIBLE_CATEGORIES for code in range(128))
 # Fields of free text shown to people, where the joiners are tolerated.
 _FREE_TEXT = frozenset([("description",)])
 # Fields whose value is a mailbox: the joiners are tolerated in the display name only.
@@ -128,6 +130,8 @@ def ecma_regex(pattern):
 
 def invisible_characters(text, allow_joiners=False):
     """The invisible or bidirectional formatting characters in text, as (position, 'U+XXXX NAME') pairs."""
+    if _ASCII_VISIBLE and text.isascii():
+        return []  # no ASCII character is a formatting or separator character (_ASCII_VISIBLE)
     found = []
     for pos, char in enumerate(text):
         if unicodedata.category(char) in _INVISIBLE_CATEGORIES and not (allow_joiners and char in _JOINERS):
@@ -260,15 +264,17 @@ def character_findings(conn, index, label, schema):
     """
     found = []
     for parts, text in _declared_values(conn, schema):
-        where = pointer(index, *parts)
-        field = _dotted(parts)
         if isinstance(text, float):
             # YAML's .nan passes every JSON Schema bound (NaN compares false with anything).
             if math.isnan(text):
-                found.append(Finding("SMTP004", label, where, "%s must be a finite number; got %r." % (field, text)))
+                found.append(Finding("SMTP004", label, pointer(index, *parts),
+                                     "%s must be a finite number; got %r." % (_dotted(parts), text)))
             continue
-        secret = is_secret_path(parts)
         control = _CONTROL.search(text)
+        if control is None and _ASCII_VISIBLE and text.isascii():
+            continue  # printable ASCII: nothing for SMTP105 or SMTP117 (the common case, kept cheap)
+        where, field = pointer(index, *parts), _dotted(parts)
+        secret = is_secret_path(parts)
         if control:
             detail = "value hidden" if secret else "U+%04X at position %d" % (ord(control.group()), control.start())
             found.append(Finding("SMTP105", label, where, "%s contains a line break or control character (%s); "

@@ -555,7 +555,9 @@ TITLES = {"B1": "connector vs template", "B2": "probe vs swaks", "B3": "test_sen
 
 
 def measure(args, work):
-    counts = SHORT if args.short else FULL
+    counts = dict(SHORT if args.short else FULL)
+    if args.count:
+        counts = dict.fromkeys(counts, args.count)
     results = []
     conditions = ["raw"] if args.raw_only else ["raw", "latency"]
     for bench in args.only:
@@ -640,6 +642,7 @@ def main():
     parser.add_argument("--short", action="store_true", help="small counts and one run each (what CI runs)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per side (default 3, 1 with --short)")
     parser.add_argument("--only", nargs="+", default=["B1", "B2", "B3", "B4", "B5"], choices=["B1", "B2", "B3", "B4", "B5"])
+    parser.add_argument("--count", type=int, default=None, help="N for every benchmark run (default: the counts above)")
     parser.add_argument("--raw-only", action="store_true", help="skip the latency condition")
     parser.add_argument("--delay", type=float, default=0.010, help="latency condition: seconds each way")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")

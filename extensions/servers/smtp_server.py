@@ -329,11 +329,22 @@ class RecordingSMTP(SMTP):
         return bool(self._implicit_tls or self._tls_protocol is not None)
 
     def tls_version(self):
-        """The negotiated protocol ('TLSv1.3', ...) or None on a clear-text link."""
-        ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
-        return ssl_object.version() if ssl_object is not None else None
+        """The negotiated protocol ('TLSv1.3', ...) or None on a clear-text link.
+
+        Remembered once seen: when the peer hangs up, asyncio tears the TLS layer down before
+        connection_lost, and the transport can no longer be asked.
+        """
+        try:
+            ssl_object = self.transport.get_extra_info("ssl_object") if self.transport else None
+        except AttributeError:  # the TLS layer is gone already
+            ssl_object = None
+        if ssl_object is not None:
+            self._tls_version_seen = ssl_object.version()
+        return getattr(self, "_tls_version_seen", None)
 
     def data_received(self, data):
+        if self.tls_active() and getattr(self, "_tls_version_seen", None) is None:
+            self.tls_version()
         self._line_buffer += data
         while b"\n" in self._line_buffer:
             line, _sep, self._line_buffer = self._line_buffer.partition(b"\n")

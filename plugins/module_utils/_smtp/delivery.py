@@ -395,6 +395,7 @@ async def run_all(run, connectors, plans):
             _attach_cleanup(run, connectors, results, cleanups)
     finally:
         run.executor.shutdown(wait=False)
+        run.client.close()  # its UDP sockets, one per nameserver
     return list(results)
 
 

@@ -14,12 +14,16 @@ descriptors (/proc/PID/fd) and its resident memory (/proc/PID/status) are sample
 the result is checked:
 
   - every target's result is at its position (results[i].name is the name of connector i);
-  - every target on a working listener succeeded, every silent one failed waiting for the greeting
+  - every target on a working listener succeeded with the right result (tls_check: verified, STARTTLS
+    advertised and enforced, the fingerprint of that listener's certificate; probe: authenticated, the
+    recipients accepted; test_send: the message accepted), every silent one failed waiting for the greeting
     (category connection: the port accepts and says nothing), and no silent target took longer
     than its timeout allows: the session's timeout, then the look that settles the failure on fresh
     connections, which Session.classify bounds at 2 x timeout + 5 s (plus 2 s for a saturated machine);
   - the process never held --fd-limit descriptors or more (it runs under that RLIMIT_NOFILE);
-  - its peak resident memory stayed under --max-rss-mb.
+  - its peak resident memory stayed under --max-rss-mb;
+  - its progress file (progress_file, what the action plugin prints on the controller) only grew and ended
+    at the final counts.
 
 Prints one line per module (time, peak RSS, peak descriptors) and writes build/bench/scale.json.
 Exits 1 when a check fails, so that a small --count serves as a test (the integration target
@@ -97,7 +101,7 @@ def connectors(infos, count, silent_every, timeout):
 
 def module_args(module, conns, concurrency, work):
     args = {"connectors": conns, "concurrency": concurrency, "retries": 0, "ehlo_name": "scale.example.org",
-            "fail_on": ["never"]}
+            "fail_on": ["never"], "progress_file": os.path.join(work, "%s.progress" % module)}
     if module == "probe":
         args["rcpt_to"] = True
     elif module == "test_send":
@@ -108,9 +112,11 @@ def module_args(module, conns, concurrency, work):
 class Sampler(threading.Thread):
     """Samples a process's open descriptors and resident memory until it exits."""
 
-    def __init__(self, pid, interval=0.01):
+    def __init__(self, pid, interval=0.01, progress_file=None):
         super().__init__(daemon=True)
         self.pid = pid
+        self.progress_file = progress_file
+        self.progress = []  # the distinct counts seen in the module's progress file, in order
         self.interval = interval
         self.peak_fds = 0
         self.peak_rss_kb = 0
@@ -129,10 +135,22 @@ class Sampler(threading.Thread):
                 break
             self.peak_fds = max(self.peak_fds, fds)
             self.samples += 1
+            if self.progress_file and self.samples % 50 == 0:
+                self.read_progress()
             time.sleep(self.interval)
+        self.read_progress()
+
+    def read_progress(self):
+        try:
+            with open(self.progress_file, encoding="utf-8") as handle:
+                counts = json.load(handle)
+        except (OSError, ValueError, TypeError):
+            return
+        if not self.progress or self.progress[-1] != counts:
+            self.progress.append(counts)
 
 
-def run_module(module, args_file, pythonpath, fd_limit):
+def run_module(module, args_file, pythonpath, fd_limit, progress_file=None):
     def limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit))
 
@@ -142,7 +160,7 @@ def run_module(module, args_file, pythonpath, fd_limit):
     with open(args_file + ".out", "wb") as out:
         proc = subprocess.Popen([sys.executable, module_file, args_file], env=env, stdout=out,  # pylint: disable=consider-using-with
                                 stderr=subprocess.PIPE, preexec_fn=limit)
-        sampler = Sampler(proc.pid)
+        sampler = Sampler(proc.pid, progress_file=progress_file)
         sampler.start()
         _out, err = proc.communicate()
         sampler.done.set()
@@ -157,6 +175,30 @@ def run_module(module, args_file, pythonpath, fd_limit):
         detail = "%s %s" % (text[-2000:], err.decode(errors="replace")[-2000:])
         raise SystemExit("%s printed no result (rc %s): %s" % (module, proc.returncode, detail))
     return result, elapsed, sampler, usage
+
+
+def content_problem(module, res, conn, listener_info):
+    """What is wrong in the result of a target on a working listener (None: it is right)."""
+    if res.get("port") != conn["port"]:
+        return "port %s, not %s" % (res.get("port"), conn["port"])
+    if module == "tls_check":
+        # the listener requires STARTTLS and presents a valid certificate from ca_file: each result must carry
+        # the fingerprint of the certificate of the listener its connector names
+        cert = res.get("certificate") or {}
+        if res.get("status") != "ok" or not (res.get("tls") or {}).get("verified") or res.get("findings"):
+            return "status %s, tls %s, findings %s" % (res.get("status"), res.get("tls"), res.get("findings"))
+        if res.get("starttls_enforced") is not True or res.get("starttls_advertised") is not True:
+            return "starttls advertised %s, enforced %s" % (res.get("starttls_advertised"), res.get("starttls_enforced"))
+        if cert.get("sha256") != listener_info[conn["port"]]["cert_sha256"] or not cert.get("name_matches"):
+            return "certificate %s of another listener" % cert.get("sha256")
+    elif module == "probe":
+        recipients = res.get("recipients") or {"-": {}}
+        if not (res.get("auth") or {}).get("authenticated") or not all(r.get("accepted") for r in recipients.values()):
+            return "auth %s, recipients %s" % (res.get("auth"), res.get("recipients"))
+    elif module == "test_send":
+        if not res.get("sent") or not all(m.get("accepted") for m in res.get("messages") or [{}]):
+            return "messages %s" % res.get("messages")
+    return None
 
 
 def check(module, result, conns, elapsed, sampler, options):
@@ -174,6 +216,10 @@ def check(module, result, conns, elapsed, sampler, options):
     if bad:
         first = next(res for res, _conn in working if res["name"] == bad[0])
         problems.append("%d working targets failed, e.g. %s: %s" % (len(bad), bad[0], first.get("error")))
+    wrong = [(res["name"], problem) for res, conn in working
+             for problem in [content_problem(module, res, conn, options.listener_info)] if problem]
+    if wrong:
+        problems.append("%d working targets with a wrong result, e.g. %s" % (len(wrong), wrong[:3]))
     not_timeout = [res["name"] for res, _conn in silent
                    if res.get(status_key) != "failed" or (res.get("error") or {}).get("stage") != "banner"]
     if not_timeout:
@@ -188,6 +234,13 @@ def check(module, result, conns, elapsed, sampler, options):
             if ((res.get("timings") or {}).get("total") or 0) > bound_ms]
     if slow:
         problems.append("silent targets over %.0f ms: %s" % (bound_ms, slow[:5]))
+    silent_ms = sorted((res.get("timings") or {}).get("total") or 0 for res, _conn in silent)
+    # the progress file (what the action plugin prints on the controller) ends at the final counts
+    final = {"done": len(conns), "total": len(conns), "failed": sum(1 for res in results if res.get("status") == "failed")}
+    if [p.get("done") for p in sampler.progress] != sorted(p.get("done") for p in sampler.progress):
+        problems.append("progress went backwards: %s" % sampler.progress)
+    if not sampler.progress or sampler.progress[-1] != final:
+        problems.append("progress file ended at %s, not %s" % (sampler.progress[-1:] or None, final))
     if sampler.peak_fds >= options.fd_limit:
         problems.append("peak descriptors %d, limit %d" % (sampler.peak_fds, options.fd_limit))
     if sampler.peak_rss_kb > options.max_rss_mb * 1024:
@@ -195,6 +248,8 @@ def check(module, result, conns, elapsed, sampler, options):
     return {"module": module, "count": len(conns), "silent": len(silent), "seconds": round(elapsed, 2),
             "peak_rss_mb": round(sampler.peak_rss_kb / 1024.0, 1), "peak_fds": sampler.peak_fds,
             "fd_limit": options.fd_limit, "samples": sampler.samples, "problems": problems,
+            "progress_states": len(sampler.progress),
+            "silent_seconds": [round(silent_ms[0] / 1000.0, 1), round(silent_ms[-1] / 1000.0, 1)] if silent_ms else None,
             "summary": result.get("summary")}
 
 
@@ -218,17 +273,26 @@ def main():
     rows = []
     try:
         conns = connectors(infos, options.count, options.silent_every, options.timeout)
+        options.listener_info = dict((info["port"], info) for info in infos.values())
         pythonpath = collections_path(work)
         for module in options.modules:
             args_file = os.path.join(work, "%s-args.json" % module)
             with open(args_file, "w", encoding="utf-8") as handle:
                 json.dump(module_args(module, conns, options.concurrency, work), handle)
-            result, elapsed, sampler, _usage = run_module(module, args_file, pythonpath, options.fd_limit)
+            load_before = os.getloadavg()[0]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            progress_file = os.path.join(work, "%s.progress" % module)
+            result, elapsed, sampler, usage = run_module(module, args_file, pythonpath, options.fd_limit, progress_file)
             row = check(module, result, conns, elapsed, sampler, options)
+            # how busy the machine was: the module's own CPU time, and the 1-minute load before and after
+            row["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime, 1)
+            row["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
             rows.append(row)
-            print("%-9s n=%-6d silent=%-4d %7.1f s  peak RSS %6.1f MB  peak fds %4d (limit %d)  %s" % (
-                module, row["count"], row["silent"], row["seconds"], row["peak_rss_mb"], row["peak_fds"],
-                options.fd_limit, "; ".join(row["problems"]) or "checks passed"))
+            print("%-9s n=%-6d silent=%-4d %7.1f s (CPU %.1f s, load %.1f -> %.1f)  peak RSS %6.1f MB  "
+                  "peak fds %4d (limit %d)  %s" % (
+                      module, row["count"], row["silent"], row["seconds"], row["cpu_seconds"], row["load_average"][0],
+                      row["load_average"][1], row["peak_rss_mb"], row["peak_fds"], options.fd_limit,
+                      "; ".join(row["problems"]) or "checks passed"))
             sys.stdout.flush()
     finally:
         stop_servers(state, configs)

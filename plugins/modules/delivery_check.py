@@ -48,7 +48,9 @@ extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
   - mailops.smtp.metrics
+  - mailops.smtp.progress
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full

@@ -33,8 +33,10 @@ requirements:
   - dnspython >= 2.4 where the module runs (the controller, or the host the task is delegated to)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - mailops.smtp.connector.optional
   - mailops.smtp.metrics
+  - mailops.smtp.progress
 attributes:
   check_mode:
     support: full
@@ -241,7 +243,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _metrics
+from ansible_collections.mailops.smtp.plugins.module_utils import _metrics, _progress
 from ansible_collections.mailops.smtp.plugins.module_utils._dns import engine
 from ansible_collections.mailops.smtp.plugins.module_utils._dns.resolver import DNSPYTHON_IMPORT_ERROR, HAS_DNSPYTHON
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
@@ -266,7 +268,7 @@ def argument_spec():
         min_dmarc_policy=dict(type="str", choices=list(engine.POLICIES), default="quarantine"),
         fail_on=dict(type="list", elements="str", choices=list(engine.FAIL_ON), default=["fail"]),
         ca_file=dict(type="path"),
-        **_metrics.argument_spec()
+        **dict(_metrics.argument_spec(), **_progress.argument_spec())
     )
 
 
@@ -276,6 +278,7 @@ def main():
         module.fail_json(msg=missing_required_lib("dnspython"), exception=str(DNSPYTHON_IMPORT_ERROR))
     secrets = secret_values(module.params.get("connectors") or [])
     _metrics.check_option(module)
+    _progress.check_option(module)
     started = time.monotonic()
     try:
         results, summary, failing, info = engine.run(module.params)

@@ -32,7 +32,9 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.progress
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full

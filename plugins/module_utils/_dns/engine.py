@@ -13,7 +13,7 @@ import asyncio
 import email.utils
 import ipaddress
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on, _progress
 from ansible_collections.mailops.smtp.plugins.module_utils._dns import (
     common,
     dane,
@@ -269,8 +269,15 @@ async def _run_checks(params, client):
     jobs += [_relay_checks(client, params, selected, ip, e) for ip, e in sorted(targets.relays.items())]
     if "dane" in selected:
         jobs += [_relay_dane(client, h, p, n) for (h, p), n in sorted(targets.relay_hosts.items())]
+    reporter = _progress.Reporter(params.get("progress_file"), len(jobs))
+
+    async def counted(job):
+        group = await job
+        reporter.add(any(item["status"] == common.FAIL for item in group))
+        return group
+
     results = list(targets.findings)
-    for group in await asyncio.gather(*jobs):
+    for group in await asyncio.gather(*[counted(job) for job in jobs]):
         results.extend(group)
     ordered = []
     for item in results:

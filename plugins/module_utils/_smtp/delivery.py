@@ -21,7 +21,7 @@ import uuid
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _metrics
+from ansible_collections.mailops.smtp.plugins.module_utils import _metrics, _progress
 from ansible_collections.mailops.smtp.plugins.module_utils._model import scrub, secret_values
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import engine
 from ansible_collections.mailops.smtp.plugins.module_utils._smtp import state as _state
@@ -381,7 +381,14 @@ async def run_all(run, connectors, plans):
     run.executor = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, min(64, 2 * senders + 2)),
                                                          thread_name_prefix="mailops-imap")
     try:
-        results = await asyncio.gather(*(check_connector(run, c, p) for c, p in zip(connectors, plans)))
+        reporter = _progress.Reporter(run.params.get("progress_file"), len(connectors))
+
+        async def counted(conn, plan_entry):
+            res = await check_connector(run, conn, plan_entry)
+            reporter.add(res.get("outcome") == "failed")
+            return res
+
+        results = await asyncio.gather(*(counted(c, p) for c, p in zip(connectors, plans)))
         cleanups = {}
         for key, watcher in run.watchers.items():
             watcher.finish()

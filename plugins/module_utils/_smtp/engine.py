@@ -508,20 +508,18 @@ async def run_all(items, worker, concurrency, progress=None):
     A fixed pool of `concurrency` runners takes the next item as soon as one is done, so the
     number of coroutines, sockets and descriptors alive at once is bounded by concurrency, not by
     the number of items; a slow or silent server holds one runner for its own timeout only.
-    progress(done, total), when given, is called after each item.
+    progress(result), when given, is called with each result as it completes.
     """
     items = list(items)
     total = len(items)
     results = [None] * total
     position = iter(range(total))
-    done = [0]
 
     async def runner():
         for index in position:
             results[index] = await worker(items[index])
-            done[0] += 1
             if progress is not None:
-                progress(done[0], total)
+                progress(results[index])
 
     await asyncio.gather(*(runner() for _index in range(min(max(1, int(concurrency)), total))))
     return results

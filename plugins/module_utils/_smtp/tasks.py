@@ -16,7 +16,7 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on, _metrics
+from ansible_collections.mailops.smtp.plugins.module_utils import _fail_on, _metrics, _progress
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     REDACTED,
     SECRET_PATHS,
@@ -50,6 +50,7 @@ def check_argument_spec(**extra):
         "dns_port": {"type": "int", "default": 53},
         "dns_timeout": {"type": "float", "default": 5.0},
     }
+    spec.update(_progress.argument_spec())
     spec.update(extra)
     return spec
 
@@ -98,6 +99,7 @@ def prepare(module):
         seen.add(conn["name"])
         connectors.append(conn)
     _metrics.check_option(module)
+    _progress.check_option(module)
     return connectors
 
 
@@ -192,8 +194,10 @@ def run(module, items, worker, what, after=None, metrics=None):
         module.warn("concurrency %d lowered to %d: each session can hold %d open files and the open-file "
                     "limit (ulimit -n) leaves room for %d sessions; raise the limit to run more at once"
                     % (params["concurrency"], concurrency, engine.FDS_PER_SESSION, concurrency))
+    reporter = _progress.Reporter(params.get("progress_file"), len(items))
     try:
-        results = asyncio.run(engine.run_all(items, worker, concurrency))
+        results = asyncio.run(engine.run_all(items, worker, concurrency,
+                                             progress=lambda res: reporter.add(res.get("status") == "failed")))
     except Exception as exc:  # pylint: disable=broad-except
         module.fail_json(msg=scrub("%s failed unexpectedly: %s" % (what, exc), secrets))
     if after is not None:

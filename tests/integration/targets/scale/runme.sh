@@ -23,5 +23,5 @@ for row in rows:
     assert row["count"] == 400 and row["silent"] == 10 and not row["problems"], row
     # Sampled while the module ran: more than the process's start-up descriptors were in use.
     assert row["samples"] > 10 and 8 < row["peak_fds"] < 256, row
-print("scale: order, silent listeners, descriptors and memory checked for", [row["module"] for row in rows])
+print("scale: order, results, silent listeners, descriptors, memory and progress checked for", [row["module"] for row in rows])
 PYEOF

@@ -22,14 +22,21 @@ except ImportError:  # ansible-core < 2.19 trusts template text as it is
         return value
 
 try:
+    from ansible_collections.mailops.smtp.plugins.module_utils import _validate
     from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import validate_connectors
     from ansible_collections.mailops.smtp.plugins.module_utils._validate import HAS_JSONSCHEMA, format_findings
 except ImportError:  # pragma: no cover - the collection always ships _validate
     HAS_JSONSCHEMA = False
-    format_findings = validate_connectors = None
+    _validate = format_findings = validate_connectors = None
 
 MODULE = "mailops.smtp.connector"
 MSG_LIMIT = 20
+
+# Ansible imports an action plugin in its main process, before it forks a worker for each host
+# and task: what is loaded and compiled here is done once per run, not once per host.
+_FORMATS_LOADED = tuple(_formats.FORMATS.values())
+if _validate is not None:
+    _validate.prepare()
 
 
 def _strip_none(value):
@@ -73,12 +80,13 @@ class ActionModule(ActionBase):
     def _run(self, result, task_vars, secrets):
         raw_config = self._task.args.get("config")
         writing = self._task.args.get("state", "replaced") in ("replaced", "overridden", "rendered")
+        first = None
         if isinstance(raw_config, list) and writing:
             # The rules first: Ansible's argument spec would report an unknown key or a wrong type
             # without the rule id and JSON pointer, and stop at the first one.
             fmt = self._task.args.get("format")
-            findings = self._validate(_model.plain_data(raw_config), fmt if fmt in _formats.FORMATS else None,
-                                      secrets, blocking=True)
+            first = (fmt, self._report(_model.plain_data(raw_config), fmt if fmt in _formats.FORMATS else None))
+            findings = self._findings(first[1], secrets, blocking=True)
             if findings.get("failed"):
                 result.update(findings)
                 return result
@@ -89,17 +97,20 @@ class ActionModule(ActionBase):
 
         spec = _formats.get(params["format"])
         state = params["state"]
+        clean = True
         if config:
             # Validate what the user wrote, not the argument spec's view of it (which fills in
             # defaults such as starttls for security none and would draw spurious warnings).
-            declared = _model.plain_data(self._task.args.get("config"))
-            findings = self._validate(declared, spec.name, secrets, blocking=state in _apply.RENDER_STATES)
-            result.update(findings)
+            report = first[1] if first and first[0] == spec.name else None
+            if report is None:
+                report = self._report(_model.plain_data(self._task.args.get("config")), spec.name)
+            result.update(self._findings(report, secrets, blocking=state in _apply.RENDER_STATES))
             if result.get("failed"):
                 return result
+            clean = not report["errors"]
 
         module_args = dict(self._task.args)
-        for name in _formats.controller_options():
+        for name in _formats.controller_options() + (_apply.CONTROLLER_CHECK,):
             module_args.pop(name, None)
         if spec.jinja_option and state in _apply.RENDER_STATES:
             content, diff_content = self._render_jinja(spec, params, config, task_vars, secrets)
@@ -115,6 +126,18 @@ class ActionModule(ActionBase):
             _merge_warnings(result, warnings, offline)
             return result
 
+        # The format options are judged here, and the module gets only those of its format.
+        option_warnings = _formats.check_options(spec.name, params)
+        if option_warnings:
+            result["warnings"] = result.get("warnings", []) + option_warnings
+        for name in _formats.option_specs():
+            if name not in spec.options:
+                module_args.pop(name, None)
+        if clean:
+            # Nothing to refuse was found: the module need not check the same arguments again.
+            digest = _apply.controller_digest(module_args)
+            if digest:
+                module_args[_apply.CONTROLLER_CHECK] = digest
         module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         warnings = result.get("warnings", [])
         result.update(module_result)
@@ -123,17 +146,24 @@ class ActionModule(ActionBase):
             result["msg"] = _apply.mask(result["msg"], secrets)
         return result
 
-    def _validate(self, config, fmt, secrets, blocking):
+    @staticmethod
+    def _report(config, fmt):
+        """validate_connectors' report of config for format fmt, or None without jsonschema."""
+        if not HAS_JSONSCHEMA or validate_connectors is None:
+            return None
+        return validate_connectors(config, fmt=fmt)
+
+    @staticmethod
+    def _findings(report, secrets, blocking):
         """Controller-side validation: a dict to merge into the result.
 
         States that write (or render) settings fail on errors; states that only read or remove
         (gathered, parsed, deleted) report them as warnings, so a bad declaration can still be
         compared with a host or cleaned up.
         """
-        if not HAS_JSONSCHEMA or validate_connectors is None:
+        if report is None:
             return {"failed": True, "msg": "%s needs the Python library jsonschema on the controller to validate "
                                            "config: pip install 'jsonschema>=4.18'" % MODULE}
-        report = validate_connectors(config, fmt=fmt)
         out = {}
         if report["warnings"]:
             out["warnings"] = [_apply.mask(line, secrets)

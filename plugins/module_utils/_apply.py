@@ -7,6 +7,10 @@
 Private to the collection: may change without notice. Standard library plus ansible-core's
 module_utils only: this runs on target hosts (mailops.smtp.connector), and the offline
 states (rendered, parsed) run from the same code on the controller.
+
+A run on a host imports only what it uses: the format of its task, and the validation
+(_validate, _format_rules and every format) only when the action plugin has not vouched for
+the arguments (CONTROLLER_CHECK).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import stat
 import tempfile
 import time
 
-from ansible_collections.mailops.smtp.plugins.module_utils import _format_rules, _formats, _model, _rules
+from ansible_collections.mailops.smtp.plugins.module_utils import _formats, _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _base, _common
 
 STATES = ("replaced", "overridden", "deleted", "gathered", "rendered", "parsed")
@@ -36,15 +40,20 @@ PLAIN_MODE = 0o644
 
 ApplyError = _base.ApplyError
 
+CONTROLLER_CHECK = "controller_check"
+"""The option by which the action plugin vouches for the arguments it checked (their digest)."""
 
-def argument_spec():
+
+def argument_spec(fmt=None):
     """The module's argument spec, shared by the module and the action plugin (offline states).
 
-    The common options, plus the options the formats declare (_formats.option_specs()).
+    The common options, plus the options the formats declare (_formats.option_specs()); with
+    fmt, only that format's options (a run the controller checked: the action plugin passes no
+    other format's options).
     """
     spec = dict(
         config=_model.connector_argument_spec(required=False),
-        format=dict(type="str", required=True, choices=sorted(_formats.FORMATS)),
+        format=dict(type="str", required=True, choices=sorted(_formats.NAMES)),
         path=dict(type="path"),
         state=dict(type="str", default="replaced", choices=list(STATES)),
         running_config=dict(type="raw"),
@@ -55,8 +64,41 @@ def argument_spec():
         validate=dict(type="str"),
         lock_timeout=dict(type="int", default=30),
     )
-    spec.update(_formats.option_specs())
+    spec[CONTROLLER_CHECK] = dict(type="str", no_log=True)
+    spec.update(_formats.option_specs(fmt))
     return spec
+
+
+def controller_digest(arguments):
+    """The digest the action plugin sends as CONTROLLER_CHECK for the module arguments it checked."""
+    return _model.arguments_digest(arguments, skip=(CONTROLLER_CHECK,))
+
+
+def controller_checked(given):
+    """Whether the action plugin checked exactly these module arguments (as the module received them).
+
+    Then the schema, the rules, the format's capabilities and the format options were judged on
+    the controller, and the module need not judge them again (nor import what judges them).
+    """
+    digest = given.get(CONTROLLER_CHECK)
+    return (isinstance(digest, str) and given.get("format") in _formats.NAMES
+            and digest == controller_digest(given))
+
+
+def connector_module(blocking):
+    """mailops.smtp.connector's AnsibleModule, and whether the controller checked its arguments.
+
+    Unchecked arguments (no action plugin in front, or one that found errors it only warned
+    about) pass _validate's door first, exactly as validate judges them; blocking(arguments) as
+    in _validate.checked_module.
+    """
+    # pylint: disable=import-outside-toplevel
+    given = _model.given_arguments()
+    if controller_checked(given):
+        from ansible.module_utils.basic import AnsibleModule
+        return AnsibleModule(argument_spec=argument_spec(given["format"]), supports_check_mode=True), True
+    from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
+    return checked_module(argument_spec(), "config", supports_check_mode=True, blocking=blocking), False
 
 
 # ---------------------------------------------------------------- pure planning
@@ -143,6 +185,9 @@ def capability_warnings(spec, config, state):
     The action plugin checks the same on the controller; this keeps a direct call of the
     module (no action plugin in front) from writing what the program cannot enforce.
     """
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.mailops.smtp.plugins.module_utils import _format_rules, _rules
+
     if state not in RENDER_STATES:
         return []
     findings = _format_rules.format_rules(config, spec.name)
@@ -407,8 +452,11 @@ def offline(params):
     return result
 
 
-def apply(params, host, check_mode=False, diff_mode=False):
-    """replaced / overridden / deleted / gathered on the host. Returns the result dict."""
+def apply(params, host, check_mode=False, diff_mode=False, checked=False):
+    """replaced / overridden / deleted / gathered on the host. Returns the result dict.
+
+    checked: the controller has judged the format options and capabilities (controller_checked).
+    """
     spec = _formats.get(params["format"])
     state = params["state"]
     path = params.get("path") or spec.default_path
@@ -418,7 +466,7 @@ def apply(params, host, check_mode=False, diff_mode=False):
     config = [_common.canonical(c) for c in params.get("config") or []]
     if state in ("replaced", "overridden") and not config:
         raise ApplyError("config: state %s needs at least one connector" % state)
-    warnings = _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
+    warnings = [] if checked else _formats.check_options(spec.name, params) + capability_warnings(spec, config, state)
     options = spec.options_from(params, path)
     result = {"changed": False, "path": path}
     if warnings:
@@ -594,13 +642,13 @@ def _rollback(done):
             pass
 
 
-def run(params, host, check_mode=False, diff_mode=False):
+def run(params, host, check_mode=False, diff_mode=False, checked=False):
     """The whole module: offline states or host states; raises ApplyError with a secret-free message."""
     secrets = _model.secret_values(params.get("config") or [])
     try:
         if params["state"] in OFFLINE_STATES:
             return offline(params)
-        return apply(params, host, check_mode=check_mode, diff_mode=diff_mode)
+        return apply(params, host, check_mode=check_mode, diff_mode=diff_mode, checked=checked)
     except _common.FormatError as exc:
         raise ApplyError(mask("format %s: %s" % (params.get("format"), exc), secrets)) from None
     except ApplyError as exc:
@@ -610,10 +658,10 @@ def run(params, host, check_mode=False, diff_mode=False):
                                           exc.strerror or exc), secrets)) from None
 
 
-def run_module(module):
+def run_module(module, checked=False):
     """Entry point of mailops.smtp.connector: returns the result, or fails the module with a clean message."""
     try:
-        result = run(module.params, Host(module), check_mode=module.check_mode, diff_mode=module._diff)
+        result = run(module.params, Host(module), check_mode=module.check_mode, diff_mode=module._diff, checked=checked)
     except ApplyError as exc:
         module.fail_json(msg=str(exc))
     except Exception as exc:  # pylint: disable=broad-exception-caught

@@ -14,6 +14,7 @@ import copy
 import hashlib
 import hmac
 import ipaddress
+import json
 
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
@@ -306,3 +307,28 @@ def connector_label(connector, index):
         if len(name) <= 63 and all(c.isprintable() for c in name):
             return name
     return "#%d" % index
+
+
+def given_arguments():
+    """A module's arguments as the task gave them, before any conversion ({} when unavailable)."""
+    try:
+        from ansible.module_utils.basic import _load_params
+        given = _load_params()
+    except Exception:  # pylint: disable=broad-exception-caught  # the argument spec then judges alone
+        return {}
+    return given if isinstance(given, dict) else {}
+
+
+def arguments_digest(arguments, skip=()):
+    """A SHA-256 hex digest of a module's arguments as JSON, without Ansible's internal _ansible_* keys
+    and the keys in skip; None when they are not JSON data.
+
+    The connector action plugin sends it with the arguments it checked, and the module compares
+    it with what it received. It covers secrets, so it is itself passed as a secret (no_log).
+    """
+    data = dict((k, v) for k, v in arguments.items() if not str(k).startswith("_ansible_") and k not in skip)
+    try:
+        text = json.dumps(plain_data(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

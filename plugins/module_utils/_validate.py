@@ -20,6 +20,7 @@ import collections
 
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_label,
+    given_arguments,
     is_secret_path,
     scrub,
     secret_values,
@@ -77,6 +78,30 @@ def _validator():
         cls = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
         _VALIDATOR = cls(CONNECTOR_SCHEMA)
     return _VALIDATOR
+
+
+def _schema_patterns(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            else:
+                yield from _schema_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_patterns(value)
+
+
+def prepare():
+    """Build the schema validator (where jsonschema is installed) and compile the schema's patterns now.
+
+    Ansible's controller forks a worker per host and task: called once in the process that forks
+    (when a controller plugin is imported), it keeps every worker from repeating the work.
+    """
+    if HAS_JSONSCHEMA:
+        _validator()
+    for text in _schema_patterns(CONNECTOR_SCHEMA):
+        _pattern(text)
 
 
 # One schema violation, with the attributes of a jsonschema ValidationError that are read here.
@@ -445,16 +470,6 @@ def recipients_check(recipients, option):
     return "%s is not valid, nothing was sent: %s" % (option, " | ".join(format_findings({"errors": errors})))
 
 
-def _given_arguments():
-    """The module's arguments as the task gave them, before any conversion ({} when unavailable)."""
-    try:
-        from ansible.module_utils.basic import _load_params
-        given = _load_params()
-    except Exception:  # pylint: disable=broad-exception-caught  # the argument spec then judges alone
-        return {}
-    return given if isinstance(given, dict) else {}
-
-
 def checked_module(argument_spec, option, blocking=None, **kwargs):
     """An AnsibleModule for argument_spec whose connectors option passed door_check.
 
@@ -465,7 +480,7 @@ def checked_module(argument_spec, option, blocking=None, **kwargs):
     """
     from ansible.module_utils.basic import AnsibleModule
 
-    given = _given_arguments()
+    given = given_arguments()
     every = blocking is None or blocking(given)
     message = door_check(given.get(option), option, rules=None if every else SHAPE_RULES)
     if not message:

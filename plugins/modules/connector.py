@@ -25,7 +25,9 @@ description:
     still be compared with a host or removed. It also renders O(template) on the controller.
   - The module makes the same check itself before it touches a file, so a task that reaches it without the
     action plugin is refused in the same way (in states V(gathered), V(deleted) and V(parsed) only a wrong
-    type or an out-of-range value is refused).
+    type or an out-of-range value is refused). It skips that check when the action plugin vouches, with
+    O(controller_check), for exactly the arguments the module receives; the host then loads only the code of
+    O(format).
   - Writes are atomic (a temporary file in the same directory, renamed over the target), locked (two
     runs on the same directory cannot interleave) and leave no partial file behind. The temporary file
     of a run that was killed is removed by the next run.
@@ -188,6 +190,13 @@ options:
       - Seconds to wait for another run that holds the lock on the same directory.
     type: int
     default: 30
+  controller_check:
+    description:
+      - Set by the action plugin; a value given in a task is replaced.
+      - A digest of the module arguments the action plugin validated on the controller (schema, rules, the
+        format's capabilities and options) and found no error in. When it matches the arguments the module
+        receives, the module does not validate them again.
+    type: str
 notes:
   - Target hosts need only Python and ansible-core's module utilities; validation and template rendering
     happen on the controller.
@@ -447,7 +456,6 @@ content_drift:
 '''
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 # States that write (or render) settings refuse an invalid config; the others only read or remove
 # connectors by name, so a bad declaration can still be compared with a host or cleaned up (they
@@ -456,9 +464,8 @@ WRITING_STATES = ("replaced", "overridden", "rendered")
 
 
 def main():
-    module = checked_module(_apply.argument_spec(), "config", supports_check_mode=True,
-                            blocking=lambda given: given.get("state", "replaced") in WRITING_STATES)
-    module.exit_json(**_apply.run_module(module))
+    module, checked = _apply.connector_module(blocking=lambda given: given.get("state", "replaced") in WRITING_STATES)
+    module.exit_json(**_apply.run_module(module, checked))
 
 
 if __name__ == "__main__":

@@ -67,47 +67,138 @@ _base.Format gives the defaults for a single-file format whose module has render
 methods render and parse call them); most formats set only name, summary, options,
 capabilities and secret_encodings.
 
-To add a format: write the module with render/parse and FORMAT, add it to _MODULES below, add
-its name to the format choices in plugins/modules/connector.py (DOCUMENTATION), and document
-its field mapping in docs/formats.md (the capability table there is generated).
+To add a format: write the module with render/parse and FORMAT, add its name to NAMES and its
+import to _import() below, add its name to the format choices in plugins/modules/connector.py
+(DOCUMENTATION), and document its field mapping in docs/formats.md (the capability table there
+is generated).
+
+A module run imports only the format of its task (see _import); the registry's other lookups
+(option_specs() without a format, check_options, secret_variants) import every format.
 """
 
 from __future__ import annotations
 
-from ansible_collections.mailops.smtp.plugins.module_utils._formats import (
-    django,
-    dma,
-    env,
-    exim4,
-    gitea,
-    gitlab,
-    grafana,
-    inifile,
-    javamail,
-    jsonfile,
-    mastodon,
-    msmtp,
-    nextcloud,
-    nullmailer,
-    opensmtpd,
-    postfix,
-    redmine,
-    template,
-    yamlfile,
-)
+import collections.abc
+
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._base import CAPABILITIES, CAPABILITY_NAMES, ApplyError, Lacks
 from ansible_collections.mailops.smtp.plugins.module_utils._formats._common import FormatError
 
-_MODULES = (postfix, javamail, msmtp, env, jsonfile, yamlfile, inifile, template, exim4, nullmailer, dma, opensmtpd,
-            django, grafana, gitea, gitlab, nextcloud, redmine, mastodon)
+NAMES = ("postfix", "javamail", "msmtp", "env", "json", "yaml", "ini", "template", "exim4", "nullmailer", "dma",
+         "opensmtpd", "django", "grafana", "gitea", "gitlab", "nextcloud", "redmine", "mastodon")
+"""Every format name, in registry order; the module of each is imported when it is first used."""
 
-FORMATS = dict((module.FORMAT.name, module.FORMAT) for module in _MODULES)
+
+def _import(name):
+    """The module of format name, imported now.
+
+    One static import per format, inside this function: AnsiballZ ships every module_util an
+    import statement names (it reads the whole syntax tree), so the module payload holds every
+    format, while a run pays for compiling and importing only the format its task uses.
+    """
+    # pylint: disable=import-outside-toplevel,too-many-branches,too-many-return-statements
+    if name == "postfix":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import postfix
+        return postfix
+    if name == "javamail":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import javamail
+        return javamail
+    if name == "msmtp":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import msmtp
+        return msmtp
+    if name == "env":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import env
+        return env
+    if name == "json":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import jsonfile
+        return jsonfile
+    if name == "yaml":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import yamlfile
+        return yamlfile
+    if name == "ini":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import inifile
+        return inifile
+    if name == "template":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import template
+        return template
+    if name == "exim4":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import exim4
+        return exim4
+    if name == "nullmailer":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import nullmailer
+        return nullmailer
+    if name == "dma":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import dma
+        return dma
+    if name == "opensmtpd":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import opensmtpd
+        return opensmtpd
+    if name == "django":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import django
+        return django
+    if name == "grafana":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import grafana
+        return grafana
+    if name == "gitea":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import gitea
+        return gitea
+    if name == "gitlab":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import gitlab
+        return gitlab
+    if name == "nextcloud":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import nextcloud
+        return nextcloud
+    if name == "redmine":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import redmine
+        return redmine
+    if name == "mastodon":
+        from ansible_collections.mailops.smtp.plugins.module_utils._formats import mastodon
+        return mastodon
+    raise KeyError(name)
+
+
+def module_of(name):
+    """The Python module that implements format name (KeyError for an unknown name)."""
+    if name not in NAMES:
+        raise KeyError(name)
+    return _import(name)
+
+
+class _Registry(collections.abc.Mapping):
+    """{format name: Format}; a format's module is imported on the first lookup of its name.
+
+    Names and membership need no import; iterating over values or items imports every format
+    (the controller's docs, tests and checks across formats do that, a module run does not).
+    """
+
+    def __init__(self):
+        self._loaded = {}
+
+    def __getitem__(self, name):
+        if not isinstance(name, str) or name not in NAMES:
+            raise KeyError(name)
+        if name not in self._loaded:
+            fmt = _import(name).FORMAT
+            if fmt.name != name:
+                raise AssertionError("format module for %s declares the name %s" % (name, fmt.name))
+            self._loaded[name] = fmt
+        return self._loaded[name]
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name in NAMES
+
+    def __iter__(self):
+        return iter(NAMES)
+
+    def __len__(self):
+        return len(NAMES)
+
+
+FORMATS = _Registry()
 """{format name: Format}, the registry."""
 
-KEYMAP_FORMATS = tuple(sorted(name for name, fmt in FORMATS.items() if "keymap" in fmt.options))
-
-__all__ = ["FORMATS", "KEYMAP_FORMATS", "CAPABILITIES", "CAPABILITY_NAMES", "ApplyError", "FormatError", "Lacks",
-           "get", "render", "parse", "option_specs", "controller_options", "check_options", "secret_variants"]
+__all__ = ["FORMATS", "NAMES", "CAPABILITIES", "CAPABILITY_NAMES", "ApplyError", "FormatError", "Lacks",
+           "get", "module_of", "render", "parse", "option_specs", "controller_options", "check_options",
+           "secret_variants"]
 
 
 def get(fmt):
@@ -139,8 +230,14 @@ def _declared_options():
     return out
 
 
-def option_specs():
-    """The argument specs of every format option, merged, for the module's argument spec."""
+def option_specs(fmt=None):
+    """The argument specs of the format options, for the module's argument spec.
+
+    Every format's options merged, or with fmt only that format's (a run the controller has
+    checked imports no other format).
+    """
+    if fmt is not None:
+        return dict((name, dict(option.spec)) for name, option in get(fmt).options.items())
     return dict((name, dict(option.spec)) for name, (option, _takers) in _declared_options().items())
 
 

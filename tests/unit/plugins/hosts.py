@@ -2,9 +2,27 @@
 # Copyright (c) mailops.smtp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Stand-ins for the connector module's target seam (_apply.Host) in tests."""
+"""Stand-ins for the connector module's target seam (_apply.Host) in tests, and a module run in-process."""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import json
+
+import pytest
+from ansible.module_utils import basic
+
+
+def run_module(module, args):
+    """Run a module's main() in this process as AnsibleModule would from a task; returns its JSON result and text."""
+    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode("utf-8", "surrogatepass")
+    basic._ANSIBLE_PROFILE = "legacy"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        module.main()
+    text = out.getvalue()
+    return json.loads(text), text
 
 
 class NoHost:

@@ -30,7 +30,7 @@ FOREIGN_NAMES = ("fail_json", "exit_json", "trust_as_template", "copy_with_new_e
 def format_words():
     """Every name a format is known by: its registry name and its module's name."""
     words = set(_formats.FORMATS)
-    words.update(module.__name__.rsplit(".", 1)[-1] for module in _formats._MODULES)
+    words.update(_formats.module_of(name).__name__.rsplit(".", 1)[-1] for name in _formats.NAMES)
     return words
 
 

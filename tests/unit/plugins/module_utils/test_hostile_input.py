@@ -13,9 +13,7 @@ connection.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 import os
 import select
@@ -23,7 +21,6 @@ import socket
 import sys
 
 import pytest
-from ansible.module_utils import basic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +34,7 @@ from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
 )
 from ansible_collections.mailops.smtp.plugins.modules import connector as connector_module
 from ansible_collections.mailops.smtp.plugins.modules import dns_check, probe, test_send, tls_check
+from ansible_collections.mailops.smtp.tests.unit.plugins.hosts import run_module
 
 SENTINEL = "Sentinel-7f3a9c-Pw"
 CHECK_MODULES = {"probe": probe, "tls_check": tls_check, "test_send": test_send, "dns_check": dns_check}
@@ -239,17 +237,6 @@ class _Connections:
     def __exit__(self, *exc):
         for name, original in self._saved.items():
             setattr(socket.socket, name, original)
-
-
-def run_module(module, args):
-    """Run a module's main() in this process as AnsibleModule would from a task; returns its JSON result."""
-    basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode("utf-8", "surrogatepass")
-    basic._ANSIBLE_PROFILE = "legacy"
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        module.main()
-    text = out.getvalue()
-    return json.loads(text), text
 
 
 @pytest.fixture(scope="module")

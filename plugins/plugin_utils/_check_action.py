@@ -28,6 +28,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _progress
+from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args
 
 display = Display()
 
@@ -50,6 +51,15 @@ class CheckAction(ActionBase):
     MODULE = None
     _supports_check_mode = True
     _supports_async = True
+
+    @classmethod
+    def finalize_task_arg(cls, name, value, templar, context):
+        # ansible-core >= 2.19: a list of thousands of connectors is resolved straight to plain
+        # data (see _native_args) instead of through the generic pass; older versions template
+        # every argument before the plugin runs.
+        if name in ("connectors", "domains"):
+            return _native_args.resolve(value, templar)
+        return super().finalize_task_arg(name, value, templar, context)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -101,7 +101,9 @@ def test_a_vouched_run_writes_and_hides_the_digest(tmp_path):
     result, text = run_module(connector_module, dict(args, controller_check=_apply.controller_digest(args)))
     assert result["changed"] is True and not result.get("failed"), text
     assert "account relay" in (tmp_path / "msmtprc").read_text()
-    assert result["invocation"]["module_args"]["controller_check"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    # ansible-core 2.21 returns no invocation; where it does, the digest is masked like a secret.
+    shown = result.get("invocation", {}).get("module_args", {})
+    assert shown.get("controller_check", "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER") == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     assert SECRET not in text and _apply.controller_digest(args) not in text
 
 

@@ -61,7 +61,7 @@ def mutated_connectors(draw):
     """A valid connector, or one with a value replaced by any JSON value, or a key added or removed."""
     conn = draw(connectors())
     edits = draw(st.integers(0, 2))
-    for _ in range(edits):
+    for _edit in range(edits):
         paths = [p for p in _paths(conn) if p]
         where = draw(st.sampled_from(paths))
         parent = conn

@@ -104,6 +104,12 @@ def ansible_env(work, ours=True):
     return env
 
 
+def keeping(env, out, task):
+    """env with the bench_keep callback writing the result of the task named task to out."""
+    return dict(env, ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
+                ANSIBLE_CALLBACKS_ENABLED="bench_keep", MAILOPS_BENCH_KEEP=out, MAILOPS_BENCH_KEEP_TASK=task)
+
+
 def ansible_playbook(venv, work, book, extra=(), env=None):
     python = venv_bin(venv, "python")
     return [venv_bin(venv, "ansible-playbook"), "-i", "localhost,", "-c", "local",
@@ -407,8 +413,7 @@ def bench_dns(work, servers, count, repeat):
     # checks, and the peer's side is only its own -o output).
     book = playbook(work, "b4.yml", "    - name: DNS checks\n      mailops.smtp.dns_check: \"{{ bench_args }}\"\n")
     cmd = ansible_playbook("py311", work, book, ["-e", "@" + os.path.join(work, "b4-vars.json")])
-    env = dict(ansible_env(work), ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
-               ANSIBLE_CALLBACKS_ENABLED="bench_keep", MAILOPS_BENCH_KEEP=out, MAILOPS_BENCH_KEEP_TASK="DNS checks")
+    env = keeping(ansible_env(work), out, "DNS checks")
     ours_times = timed(lambda: run(cmd, env=env), repeat)
     with open(out, encoding="utf-8") as handle:
         ours = dict(((item["target"], item["check"]), item["status"]) for item in json.load(handle)["results"]
@@ -478,12 +483,6 @@ def validation_connectors(count):
 def positions(heads):
     """Sorted connector positions from the first component of each error path (list-level errors left out)."""
     return sorted(set(int(head[0]) for head in heads if head and head[0].isdigit()))
-
-
-def keeping(env, out, task):
-    """env with the bench_keep callback writing the result of the task named task to out."""
-    return dict(env, ANSIBLE_CALLBACK_PLUGINS=os.path.join(ROOT, "benchmarks", "callback_plugins"),
-                ANSIBLE_CALLBACKS_ENABLED="bench_keep", MAILOPS_BENCH_KEEP=out, MAILOPS_BENCH_KEEP_TASK=task)
 
 
 def validate_command(venv, work, book, where):

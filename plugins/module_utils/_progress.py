@@ -62,6 +62,12 @@ class Reporter:
         if self.done >= self.total or self._clock() - self._last >= self._min_interval:
             self.write()
 
+    async def count(self, awaitable, failed):
+        """The result of awaitable, counted as it completes; failed(result) says whether it failed."""
+        result = await awaitable
+        self.add(failed(result))
+        return result
+
     def counts(self):
         return {"done": self.done, "total": self.total, "failed": self.failed}
 

@@ -271,28 +271,24 @@ def character_findings(conn, index, label, schema):
                                      "%s must be a finite number; got %r." % (_dotted(parts), text)))
             continue
         control = _CONTROL.search(text)
-        if control is None and _ASCII_VISIBLE and text.isascii():
-            continue  # printable ASCII: nothing for SMTP105 or SMTP117 (the common case, kept cheap)
-        where, field = pointer(index, *parts), _dotted(parts)
-        secret = is_secret_path(parts)
         if control:
-            detail = "value hidden" if secret else "U+%04X at position %d" % (ord(control.group()), control.start())
-            found.append(Finding("SMTP105", label, where, "%s contains a line break or control character (%s); "
-                                 "every value must be one line of printable text (a CR/LF could inject headers or "
-                                 "break the files written from it)." % (field, detail)))
-            continue
-        if secret:
+            detail = ("value hidden" if is_secret_path(parts)
+                      else "U+%04X at position %d" % (ord(control.group()), control.start()))
+            found.append(Finding("SMTP105", label, pointer(index, *parts), "%s contains a line break or control "
+                                 "character (%s); every value must be one line of printable text (a CR/LF could "
+                                 "inject headers or break the files written from it)." % (_dotted(parts), detail)))
             continue
         if parts[:1] == ("senders",) or parts == ("reply_to",):
             bad = _mailbox_invisibles(text)
         else:
             bad = invisible_characters(text, allow_joiners=parts in _FREE_TEXT)
-        if bad:
+        if bad and not is_secret_path(parts):
             pos, what = bad[0]
             more = " and %d more" % (len(bad) - 1) if len(bad) > 1 else ""
-            found.append(Finding("SMTP117", label, where, "%s contains an invisible formatting character (%s at "
-                                 "position %d%s): bidirectional controls and zero-width characters make the text read "
-                                 "differently from what is used; remove it." % (field, what, pos, more)))
+            found.append(Finding("SMTP117", label, pointer(index, *parts), "%s contains an invisible formatting "
+                                 "character (%s at position %d%s): bidirectional controls and zero-width characters "
+                                 "make the text read differently from what is used; remove it."
+                                 % (_dotted(parts), what, pos, more)))
     return found
 
 

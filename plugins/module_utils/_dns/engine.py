@@ -271,13 +271,11 @@ async def _run_checks(params, client):
         jobs += [_relay_dane(client, h, p, n) for (h, p), n in sorted(targets.relay_hosts.items())]
     reporter = _progress.Reporter(params.get("progress_file"), len(jobs))
 
-    async def counted(job):
-        group = await job
-        reporter.add(any(item["status"] == common.FAIL for item in group))
-        return group
+    def failed(group):
+        return any(item["status"] == common.FAIL for item in group)
 
     results = list(targets.findings)
-    for group in await asyncio.gather(*[counted(job) for job in jobs]):
+    for group in await asyncio.gather(*[reporter.count(job, failed) for job in jobs]):
         results.extend(group)
     ordered = []
     for item in results:

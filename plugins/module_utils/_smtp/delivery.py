@@ -382,13 +382,8 @@ async def run_all(run, connectors, plans):
                                                          thread_name_prefix="mailops-imap")
     try:
         reporter = _progress.Reporter(run.params.get("progress_file"), len(connectors))
-
-        async def counted(conn, plan_entry):
-            res = await check_connector(run, conn, plan_entry)
-            reporter.add(res.get("outcome") == "failed")
-            return res
-
-        results = await asyncio.gather(*(counted(c, p) for c, p in zip(connectors, plans)))
+        results = await asyncio.gather(*(reporter.count(check_connector(run, c, p), lambda res: res.get("outcome") == "failed")
+                                         for c, p in zip(connectors, plans)))
         cleanups = {}
         for key, watcher in run.watchers.items():
             watcher.finish()

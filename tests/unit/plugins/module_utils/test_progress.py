@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 
@@ -51,6 +52,21 @@ def test_the_file_holds_counts_only(tmp_path):
         assert json.load(handle) == {"done": 2, "total": 2, "failed": 1}
     # replaced atomically: no temporary file is left beside it
     assert os.listdir(str(tmp_path)) == ["progress.json"]
+
+
+def test_count_hands_back_each_result_and_counts_it_as_it_completes(tmp_path):
+    path = str(tmp_path / "progress.json")
+    reporter = _progress.Reporter(path, 3, min_interval=0)
+
+    async def result(value):
+        await asyncio.sleep(0)
+        return value
+
+    async def main():
+        return await asyncio.gather(*(reporter.count(result(v), lambda r: r == "bad") for v in ("ok", "bad", "ok")))
+
+    assert asyncio.run(main()) == ["ok", "bad", "ok"]
+    assert _progress.read(path) == {"done": 3, "total": 3, "failed": 1}
 
 
 def test_without_a_path_nothing_is_written(tmp_path):

@@ -44,6 +44,7 @@ DNS_ADDRESS = "127.0.0.2"
 DNS_PROXY_ADDRESS = "127.0.0.3"
 NETNS = "mailops-bench-%d" % os.getpid()
 
+PROBE_CONCURRENCY = 100
 FULL = {"B1": 200, "B2": 500, "B3": 200, "B4": 1000, "B5": 10000}
 SHORT = {"B1": 10, "B2": 20, "B3": 10, "B4": 20, "B5": 300}
 
@@ -303,21 +304,20 @@ def core_version():
 def bench_probe(work, servers, count, repeat):
     conns = smtp_connectors(servers, count, bad_every=10)
     expected = ["failed" if c["auth"]["password"] == WRONG else "ok" for c in conns]
-    with open(os.path.join(work, "b2-vars.json"), "w", encoding="utf-8") as handle:
+    conns_file = os.path.join(work, "b2-vars.json")
+    with open(conns_file, "w", encoding="utf-8") as handle:
         json.dump({"bench_connectors": conns}, handle)
     out = os.path.join(work, "b2-ours.json")
+    # The probe task alone, as a user runs it; the bench_keep callback writes its result for the comparison.
     book = playbook(work, "b2.yml", (
         "    - name: Probe\n      mailops.smtp.probe:\n        connectors: \"{{ bench_connectors }}\"\n"
-        "        rcpt_to: true\n        concurrency: 100\n        retries: 0\n"
-        "        ehlo_name: bench.example.org\n      register: probed\n      ignore_errors: true\n"
-        "    - name: Keep the verdicts\n      ansible.builtin.copy:\n"
-        "        content: \"{{ probed.results | map(attribute='status') | list | to_json }}\"\n"
-        "        dest: %s\n        mode: '0600'\n" % out))
-    cmd = ansible_playbook("py311", work, book, ["-e", "@" + os.path.join(work, "b2-vars.json")])
-    env = ansible_env(work)
+        "        rcpt_to: true\n        concurrency: %d\n        retries: 0\n"
+        "        ehlo_name: bench.example.org\n      ignore_errors: true\n" % PROBE_CONCURRENCY))
+    cmd = ansible_playbook("py311", work, book, ["-e", "@" + conns_file])
+    env = keeping(ansible_env(work), out, "Probe")
     ours_times = timed(lambda: run(cmd, env=env), repeat)
     with open(out, encoding="utf-8") as handle:
-        ours = ["ok" if status in ("ok", "warning") else "failed" for status in json.load(handle)]
+        ours = ["ok" if res["status"] in ("ok", "warning") else "failed" for res in json.load(handle)["results"]]
 
     script = os.path.join(work, "b2-swaks.sh")
     verdicts = os.path.join(work, "b2-swaks.out")
@@ -333,11 +333,22 @@ def bench_probe(work, servers, count, repeat):
     peer_times = timed(lambda: run(["sh", script]), repeat)
     with open(verdicts, encoding="utf-8") as handle:
         peer = ["ok" if line.strip() == "0" else "failed" for line in handle]
+
+    # The floor: the least a client does for the same verdicts (benchmarks/floor_probe.py, a bare
+    # aiosmtplib client at the same concurrency), plus what an empty ansible-playbook run costs.
+    floor_out = os.path.join(work, "b2-floor.json")
+    floor_times = timed(lambda: run([venv_bin("py311", "python"), os.path.join(ROOT, "benchmarks", "floor_probe.py"),
+                                     conns_file, floor_out, str(PROBE_CONCURRENCY)]), repeat)
+    with open(floor_out, encoding="utf-8") as handle:
+        floor = json.load(handle)
+    empty = playbook(work, "empty.yml", "    - name: Nothing\n      ansible.builtin.meta: noop\n")
+    startup_times = timed(lambda: run(ansible_playbook("py311", work, empty), env=ansible_env(work)), repeat)
     return {
         "ours": ours_times, "peer": peer_times, "peer_name": "swaks %s --quit-after RCPT, sequential" % swaks_version(),
-        "agree": ours == peer == expected,
+        "agree": ours == peer == floor == expected,
         "verdicts": {"expected_failed": expected.count("failed"), "ours_failed": ours.count("failed"),
-                     "peer_failed": peer.count("failed")},
+                     "peer_failed": peer.count("failed"), "floor_failed": floor.count("failed")},
+        "floor": {"client": figures(floor_times), "empty_playbook": figures(startup_times), "goal": 1.5},
         "notes": "both verify the certificate against the test CA, STARTTLS, AUTH PLAIN, MAIL, RCPT; "
                  "1 connector in 10 has a wrong password and must fail on both sides",
     }
@@ -610,6 +621,13 @@ def finish(row, bench, condition, count):
         "best": round(row["peer"]["max"] / row["ours"]["min"], 2),
     }
     print_row(row)
+    if "floor" in row:
+        floor = row["floor"]
+        base = floor["client"]["median"] + floor["empty_playbook"]["median"]
+        floor["ratio"] = round(row["ours"]["median"] / base, 2)
+        print("    floor: bare aiosmtplib client %.2f s + empty ansible-playbook %.2f s = %.2f s; ours is %.2fx of it "
+              "(goal on raw loopback: within %gx)" % (floor["client"]["median"], floor["empty_playbook"]["median"],
+                                                     base, floor["ratio"], floor["goal"]))
 
 
 def print_row(row):

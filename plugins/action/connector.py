@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats, _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
+from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_read
 
 try:
     from ansible.template import trust_as_template
@@ -31,6 +36,7 @@ except ImportError:  # pragma: no cover - the collection always ships _validate
 
 MODULE = "mailops.smtp.connector"
 MSG_LIMIT = 20
+display = Display()
 
 # Ansible imports an action plugin in its main process, before it forks a worker for each host
 # and task: what is loaded and compiled here is done once per run, not once per host.
@@ -138,6 +144,12 @@ class ActionModule(ActionBase):
             digest = _apply.controller_digest(module_args)
             if digest:
                 module_args[_apply.CONTROLLER_CHECK] = digest
+            unchanged = self._unchanged(spec, params, task_vars, secrets)
+            if unchanged is not None:
+                warnings = result.get("warnings", [])
+                result.update(unchanged)
+                _merge_warnings(result, warnings, unchanged)
+                return result
         module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         warnings = result.get("warnings", [])
         result.update(module_result)
@@ -145,6 +157,57 @@ class ActionModule(ActionBase):
         if result.get("msg"):
             result["msg"] = _apply.mask(result["msg"], secrets)
         return result
+
+    def _interpreter(self, task_vars):
+        """The target's Python as the inventory names it or discovery found it, or None."""
+        value = task_vars.get("ansible_python_interpreter")
+        if isinstance(value, str) and "{" in value:
+            try:
+                value = self._templar.template(value)
+            except AnsibleError:
+                return None
+        if not isinstance(value, str) or not value or value.startswith("auto"):
+            facts = task_vars.get("ansible_facts") or {}
+            value = facts.get("discovered_interpreter_python") if isinstance(facts, dict) else None
+        return str(value) if isinstance(value, str) and os.path.isabs(value) else None
+
+    def _unchanged(self, spec, params, task_vars, secrets):
+        """The module's result for a writing run that changes nothing, decided from one read of the
+        files on the host (_file_read), or None: then the module runs, as it always did.
+
+        Only where the format's decision needs nothing from the host but the files
+        (decided_from_files), on a POSIX shell with a known Python, not delegated, not async.
+        """
+        path = params.get("path") or spec.default_path
+        if (params["state"] not in ("replaced", "overridden") or not spec.decided_from_files or not path
+                or not os.path.isabs(path) or self._task.delegate_to or self._task.async_val
+                or getattr(self._connection._shell, "SHELL_FAMILY", None) != "sh"):  # pylint: disable=protected-access
+            return None
+        interpreter = self._interpreter(task_vars)
+        if interpreter is None:
+            return None
+        path = os.path.normpath(path)
+        files = spec.files(path)
+        paths = sorted(set(files.values()))
+        try:
+            out = self._low_level_execute_command(_file_read.command(interpreter, paths, params.get("owner"),
+                                                                     params.get("group")))
+            if out.get("rc") != 0:
+                raise _file_read.Unreadable("the reader failed")
+            texts, stats, ids = _file_read.parse(out.get("stdout", ""), paths)
+            config = [_common.canonical(c) for c in params.get("config") or []]
+            result = {"changed": False, "path": path}
+            _apply.decide(spec, params, path, config, spec.options_from(params, path),
+                          dict((key, texts[full]) for key, full in files.items()), stats.get, ids, result,
+                          diff_mode=bool(self._task.diff))
+        except (_file_read.Unreadable, _apply.ApplyError, _common.FormatError, AnsibleError) as exc:
+            display.vvv("%s: the module decides (%s)" % (MODULE, type(exc).__name__), host=self._play_context.remote_addr)
+            return None
+        if result["changed"]:
+            return None
+        display.vvv("%s: nothing to change in %s, as one read of the files showed: the module did not run"
+                    % (MODULE, path), host=self._play_context.remote_addr)
+        return remove_values(result, set(secrets))
 
     @staticmethod
     def _report(config, fmt):

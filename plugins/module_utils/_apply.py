@@ -483,38 +483,8 @@ def apply(params, host, check_mode=False, diff_mode=False, checked=False):
             result.setdefault("warnings", []).append(
                 "removed %d temporary file(s) left by an interrupted run: %s" % (len(stale), ", ".join(stale)))
         current = read_files(spec, path)
-        try:
-            current_conns = [public(c) for c in spec.parse_files(current, options)]
-        except _common.FormatError as exc:
-            raise ApplyError("%s: cannot be read as format %s: %s" % (path, spec.name, exc)) from None
-        wanted = merge(current_conns, config, "overridden" if spec.replaces_whole_file and state == "replaced" else state)
-        try:
-            desired = spec.render_files(wanted, current, options)
-        except _common.FormatError as exc:
-            if state == "replaced" and len(wanted) > len(config) and current_conns and spec.single_connector(options):
-                raise ApplyError("%s; %s holds connector %r, and replaced keeps connectors that are not named: use "
-                                 "state overridden to replace it" % (exc, path, current_conns[0].get("name"))) from None
-            raise
-        secrets = _model.secret_values(config) + _model.secret_values(current_conns)
-        changes = _plan(spec, path, current, desired, wanted, params, options)
-        result["files"] = [dict(path=c["path"], action=c["action"]) for c in changes]
-        result["changed"] = any(c["action"] != "unchanged" for c in changes)
-        result["connectors"] = [c["name"] for c in wanted]
-        if diff_mode:
-            redacted = redacted_files(spec, wanted, current, options, desired, secrets)
-            result["diff"] = [
-                {"before_header": c["path"], "after_header": c["path"],
-                 "before": mask(current.get(c["key"]) or "", secrets),
-                 "after": redacted.get(c["key"]) or "" if c["action"] != "remove" else ""}
-                for c in changes if c["action"] in ("create", "update", "remove")]
-        notes = [c["note"] for c in changes if c.get("note")]
-        if notes:
-            result["mode_notes"] = notes
-        reload_needed = spec.reload_needed(changes)
-        if reload_needed is not None:
-            result["reload_needed"] = reload_needed
-        result["reload"] = spec.reload(path, options).result(
-            result["changed"] if reload_needed is None else reload_needed)
+        changes, desired, secrets = decide(spec, params, path, config, options, current, _current_mode,
+                                  _ids(params.get("owner"), params.get("group")), result, diff_mode)
         step = _base.Step(host, path, spec.files(path), options, result)
         if check_mode:
             return result
@@ -525,9 +495,55 @@ def apply(params, host, check_mode=False, diff_mode=False, checked=False):
     return result
 
 
-def _plan(spec, path, current, desired, wanted, params, options):
+def decide(spec, params, path, config, options, current, stat_of, ids, result, diff_mode=False):
+    """What a writing state (replaced, overridden, deleted) does to the files: (changes, desired, secrets).
+
+    Pure: it reads nothing itself. current: {file key: text or None} as read_files gives it;
+    stat_of(full path): (mode, uid, gid) or None; ids: the (uid, gid) of the owner and group
+    options (-1: not set). Fills result with changed, files, connectors, diff (diff_mode),
+    mode_notes, reload_needed and reload. The module calls it under the directory lock; the
+    action plugin calls it with what one read of the host gave, to tell a run that changes
+    nothing without starting the module.
+    """
+    state = params["state"]
+    try:
+        current_conns = [public(c) for c in spec.parse_files(current, options)]
+    except _common.FormatError as exc:
+        raise ApplyError("%s: cannot be read as format %s: %s" % (path, spec.name, exc)) from None
+    wanted = merge(current_conns, config, "overridden" if spec.replaces_whole_file and state == "replaced" else state)
+    try:
+        desired = spec.render_files(wanted, current, options)
+    except _common.FormatError as exc:
+        if state == "replaced" and len(wanted) > len(config) and current_conns and spec.single_connector(options):
+            raise ApplyError("%s; %s holds connector %r, and replaced keeps connectors that are not named: use "
+                             "state overridden to replace it" % (exc, path, current_conns[0].get("name"))) from None
+        raise
+    secrets = _model.secret_values(config) + _model.secret_values(current_conns)
+    changes = _plan(spec, path, current, desired, wanted, params, options, stat_of, ids)
+    result["files"] = [dict(path=c["path"], action=c["action"]) for c in changes]
+    result["changed"] = any(c["action"] != "unchanged" for c in changes)
+    result["connectors"] = [c["name"] for c in wanted]
+    if diff_mode:
+        redacted = redacted_files(spec, wanted, current, options, desired, secrets)
+        result["diff"] = [
+            {"before_header": c["path"], "after_header": c["path"],
+             "before": mask(current.get(c["key"]) or "", secrets),
+             "after": redacted.get(c["key"]) or "" if c["action"] != "remove" else ""}
+            for c in changes if c["action"] in ("create", "update", "remove")]
+    notes = [c["note"] for c in changes if c.get("note")]
+    if notes:
+        result["mode_notes"] = notes
+    reload_needed = spec.reload_needed(changes)
+    if reload_needed is not None:
+        result["reload_needed"] = reload_needed
+    result["reload"] = spec.reload(path, options).result(
+        result["changed"] if reload_needed is None else reload_needed)
+    return changes, desired, secrets
+
+
+def _plan(spec, path, current, desired, wanted, params, options, stat_of, ids):
     mode = parse_mode(params.get("mode"))
-    uid, gid = _ids(params.get("owner"), params.get("group"))
+    uid, gid = ids
     files = spec.files(path)
     directory = path if spec.directory else (os.path.dirname(path) or ".")
     changes = []
@@ -540,7 +556,7 @@ def _plan(spec, path, current, desired, wanted, params, options):
             change["action"] = "remove" if before is not None else "unchanged"
             changes.append(change)
             continue
-        existing = _current_mode(full)
+        existing = stat_of(full)
         secret_mode, secret_uid, secret_gid = spec.secret_attributes(key) if secret else (SECRET_MODE, -1, -1)
         if mode is not None:
             want_mode = mode

@@ -228,9 +228,20 @@ def secret_state(declared, actual):
     return SECRET_UNCHANGED if same else SECRET_CHANGED
 
 
+_ADDRESS_CHARACTERS = frozenset("0123456789abcdefABCDEF.:")
+
+
+def _may_be_address(text):
+    """False when text cannot be an IP address (most host names): no need to ask ipaddress."""
+    return "%" in text or not set(text).difference(_ADDRESS_CHARACTERS)
+
+
 def is_ip(host):
+    text = str(host).strip("[]")
+    if not _may_be_address(text):
+        return False
     try:
-        ipaddress.ip_address(str(host).strip("[]"))
+        ipaddress.ip_address(text)
     except ValueError:
         return False
     return True
@@ -241,6 +252,8 @@ def is_loopback(host):
     name = str(host or "").strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
+    if not _may_be_address(name):
+        return False
     try:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:

@@ -15,6 +15,7 @@ import copy
 import datetime
 import functools
 import hashlib
+import importlib.util
 import ipaddress
 import ssl
 import time
@@ -27,14 +28,9 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     HAS_CRYPTOGRAPHY = False
 
-try:
-    import dns.exception
-    import dns.flags
-    import dns.rdatatype
-    import dns.resolver
-    HAS_DNSPYTHON = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HAS_DNSPYTHON = False
+# dnspython is imported by fetch_tlsa, the one function that needs it (DANE): a probe or a test
+# send imports this module for certificate facts and would otherwise pay for the import.
+HAS_DNSPYTHON = importlib.util.find_spec("dns") is not None
 
 
 _DER = getattr(getattr(ssl, "_ssl", None), "ENCODING_DER", 1)
@@ -205,6 +201,10 @@ def match_tlsa(records, leaf_der, chain_ders=None):
 
 def fetch_tlsa(host, port, nameservers=None, dns_port=53, timeout=5.0):
     """TLSA records for host:port: (records, dnssec_authenticated, error)."""
+    import dns.exception  # pylint: disable=import-outside-toplevel
+    import dns.flags  # pylint: disable=import-outside-toplevel
+    import dns.resolver  # pylint: disable=import-outside-toplevel
+
     resolver = dns.resolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = list(nameservers)

@@ -17,6 +17,7 @@ Private to the collection: may change without notice.
 from __future__ import annotations
 
 import collections
+import importlib.util
 
 from ansible_collections.mailops.smtp.plugins.module_utils._model import (
     connector_label,
@@ -38,14 +39,10 @@ from ansible_collections.mailops.smtp.plugins.module_utils._rules import (
 )
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 
-try:
-    from jsonschema import Draft202012Validator, ValidationError, validators
-    HAS_JSONSCHEMA = True
-    JSONSCHEMA_IMPORT_ERROR = None
-except ImportError as _exc:  # pragma: no cover - depends on the environment
-    Draft202012Validator = ValidationError = validators = None
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_IMPORT_ERROR = _exc
+# jsonschema is imported when it is first needed: a valid connector never needs it (the built-in
+# evaluator decides alone), and on a target host its import is a fifth of a check module's start-up.
+HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
+ValidationError = None
 
 _TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
@@ -72,8 +69,16 @@ def _ecma_pattern(validator, pattern, instance, _schema):
 
 
 def _validator():
-    global _VALIDATOR  # pylint: disable=global-statement
-    if _VALIDATOR is None:
+    """The jsonschema validator of the connector schema, or None where jsonschema cannot be imported."""
+    global _VALIDATOR, ValidationError, HAS_JSONSCHEMA  # pylint: disable=global-statement
+    if _VALIDATOR is None and HAS_JSONSCHEMA:
+        try:
+            from jsonschema import Draft202012Validator, validators
+            from jsonschema import ValidationError as _error
+        except ImportError:  # found but broken: the built-in evaluator words the errors
+            HAS_JSONSCHEMA = False
+            return None
+        ValidationError = _error
         Draft202012Validator.check_schema(CONNECTOR_SCHEMA)
         cls = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
         _VALIDATOR = cls(CONNECTOR_SCHEMA)
@@ -216,7 +221,7 @@ def _schema_errors(conn, engine):
     errors = builtin_errors(conn, CONNECTOR_SCHEMA)
     # "auto": the built-in evaluator decides a valid connector alone (four times faster; the
     # unit tests prove both find the same violations); jsonschema words the errors where installed.
-    if errors and engine == "auto" and HAS_JSONSCHEMA:
+    if errors and engine == "auto" and _validator() is not None:
         return _validator().iter_errors(conn)
     return errors
 

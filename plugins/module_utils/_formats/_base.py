@@ -226,6 +226,11 @@ class Format:
     """{capability name: True | Lacks(...)} for every name in CAPABILITY_NAMES."""
     replaces_whole_file = False
     """True: the declared connectors are the whole file, so replaced acts as overridden."""
+    decided_from_files = True
+    """True: whether a writing run changes anything follows from the files' text, mode and owner
+    alone: no host step runs when nothing changed (compile) and no system account is looked up
+    (secret_attributes). The action plugin may then read the files and skip the module when
+    nothing would change. False for a format that needs the host for either."""
     jinja_option = None
     """Name of the option that names a Jinja2 template the action plugin renders into the options
     content (real secrets) and diff_content (secrets masked); None for formats rendered here."""

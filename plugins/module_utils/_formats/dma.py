@@ -216,6 +216,7 @@ class Dma(_base.DirectoryFormat):
     main_file = CONF
     default_path = DEFAULT_DIR
     path_description = "the dma configuration directory"
+    decided_from_files = False  # auth.conf belongs to the group mail of the host
     running_config_hint = "dma.conf's text, or a dict of file name -> text"
     capabilities = dict(
         _base.EVERYTHING,

@@ -374,6 +374,7 @@ class Exim4(_base.DirectoryFormat):
     main_file = UE4CC
     default_path = DEFAULT_DIR
     path_description = "the exim4 configuration directory"
+    decided_from_files = False  # passwd.client belongs to the group Debian-exim of the host
     running_config_hint = "update-exim4.conf.conf's text, or a dict of file name -> text"
     capabilities = dict(
         _base.EVERYTHING,

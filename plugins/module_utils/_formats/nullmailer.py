@@ -155,6 +155,7 @@ class Nullmailer(_base.Format):
     name = "nullmailer"
     summary = "nullmailer's remotes file: the relay, its TLS options and credentials"
     default_path = DEFAULT_PATH
+    decided_from_files = False  # remotes belongs to the user mail of the host
     capabilities = dict(
         _base.EVERYTHING,
         starttls_opportunistic=_base.Lacks("nullmailer has no opportunistic STARTTLS: it is written as --starttls, "

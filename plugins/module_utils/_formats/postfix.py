@@ -441,6 +441,7 @@ class Postfix(_base.DirectoryFormat):
     main_file = MAIN_CF
     default_path = DEFAULT_DIR
     path_description = "the Postfix configuration directory"
+    decided_from_files = False  # compile rebuilds stale lookup tables even when no file changed
     options = {
         "default_connector": _base.DEFAULT_CONNECTOR,
         "postfix_map_type": _base.Option(dict(type="str", default="hash", choices=list(MAP_TYPES))),

@@ -160,16 +160,27 @@ def masked_connector(raw):
     return masked
 
 
+INVOCATION_CONNECTORS = 20
+"""Up to this many connectors, the invocation repeats them (secrets masked); beyond, it counts them."""
+
+
 def finish(module, failed_msg=None, **result):
     """exit_json (or fail_json with failed_msg) for a result that is already free of secrets.
 
     Each connector's result was scrubbed of that connector's own secrets (its session is the only
-    place they went) and the message of all of them; the invocation masks every x-secret value.
+    place they went) and the message of all of them; the invocation masks every x-secret value, and
+    counts the connectors instead of repeating them when there are more than INVOCATION_CONNECTORS.
     Ansible's own pass over a result compares every string with every no_log value of every
     connector: at 10,000 connectors with their own passwords, hours. So that pass is left out.
     """
-    result["invocation"] = {"module_args": dict(
-        module.params, connectors=[masked_connector(raw) for raw in module.params.get("connectors") or []])}
+    given = module.params.get("connectors") or []
+    if len(given) > INVOCATION_CONNECTORS:
+        # Thousands of connectors echoed back would be most of the result's bytes, and of the time
+        # Ansible spends moving, checking and printing it; each item of results names its connector.
+        shown = "(%d connectors, not repeated here: each item of results names its connector)" % len(given)
+    else:
+        shown = [masked_connector(raw) for raw in given]
+    result["invocation"] = {"module_args": dict(module.params, connectors=shown)}
     module.no_log_values.clear()
     if failed_msg is not None:
         module.fail_json(msg=failed_msg, **result)

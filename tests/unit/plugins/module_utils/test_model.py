@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import random
 
 import pytest
 import yaml
@@ -82,6 +84,38 @@ def test_secret_state_and_keyed_digest():
                                         ("10.0.0.1", False), ("localhost.example.org", False)])
 def test_is_loopback(host, loop):
     assert _model.is_loopback(host) is loop
+
+
+def _plain_is_ip(host):
+    try:
+        ipaddress.ip_address(str(host).strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _plain_is_loopback(host):
+    name = str(host or "").strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def test_address_checks_answer_as_ipaddress_does_for_any_text():
+    """The short cut for host names (no address character set) never changes an answer."""
+    rng = random.Random(1234)
+    alphabet = "0123456789abcdefABCDEFxyz.:[]%-_ ::1"
+    samples = ["", "::", "::1", "127.0.0.1", "fe80::1%eth0", "fe80::1%2", "cafe.beef", "1.2.3", "[::ffff:127.0.0.1]",
+               "127.0.0.1.", "0x7f.1", "smtp1.example.org", "localhost", "LOCALHOST", "2001:db8::", None, 8, 12.5]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(5000)]
+    samples += [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(500)]
+    samples += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(500)]
+    for host in samples:
+        assert _model.is_ip(host) is _plain_is_ip(host), host
+        assert _model.is_loopback(host) is _plain_is_loopback(host), host
 
 
 def _fragment_options(text):

@@ -146,6 +146,48 @@ def test_masked_connector_hides_each_secret_like_ansible_invocation():
     assert raw["auth"]["password"] == "pw-123"
 
 
+class _Exit(Exception):
+    pass
+
+
+class _FinishingModule:
+    """What finish uses of AnsibleModule: params, no_log_values and the two exits."""
+
+    def __init__(self, connectors):
+        self.params = {"connectors": connectors, "concurrency": 5}
+        self.no_log_values = {"pw-0"}
+        self.exited = None
+
+    def exit_json(self, **result):
+        self.exited = result
+        raise _Exit()
+
+    fail_json = exit_json
+
+
+def _connectors(count):
+    return [{"name": "c%d" % i, "host": "h", "auth": {"username": "u", "password": "pw-%d" % i}} for i in range(count)]
+
+
+def test_finish_repeats_a_few_connectors_masked_in_the_invocation():
+    module = _FinishingModule(_connectors(tasks.INVOCATION_CONNECTORS))
+    with pytest.raises(_Exit):
+        tasks.finish(module, results=[])
+    shown = module.exited["invocation"]["module_args"]["connectors"]
+    assert [c["name"] for c in shown] == ["c%d" % i for i in range(tasks.INVOCATION_CONNECTORS)]
+    assert all(c["auth"]["password"] == tasks.NO_LOG_MARK for c in shown)
+    assert module.exited["invocation"]["module_args"]["concurrency"] == 5
+
+
+def test_finish_counts_many_connectors_instead_of_repeating_them():
+    module = _FinishingModule(_connectors(500))
+    with pytest.raises(_Exit):
+        tasks.finish(module, "2 failed", results=[])
+    shown = module.exited["invocation"]["module_args"]["connectors"]
+    assert shown == "(500 connectors, not repeated here: each item of results names its connector)"
+    assert module.exited["msg"] == "2 failed" and "pw-1" not in repr(module.exited)
+
+
 def test_scrub_tree_scrubs_longer_secrets_first():
     assert engine.scrub_tree({"m": "x abc-long y abc"}, ["abc", "abc-long"]) == {"m": "x ******** y ********"}
 

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) mailops.smtp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One read of a format's files on the target, in a single command: text, mode, owner and group.
+
+The connector action plugin uses it to tell a run that would change nothing without starting
+the module: a module run costs a Python start, Ansible's module wrapper and its imports on every
+host, where this costs one short command. The command runs the target's Python with the small
+program below (no module wrapper, no files left behind) and prints JSON. It reads exactly what
+the module reads (each file as bytes, os.stat of each file, the temporary files an interrupted
+run may have left, the owner and group options looked up on the target) and decides nothing:
+the controller decides with the module's own code (_apply.decide). Any surprise (an unreadable
+file, a user that does not exist, an interpreter that fails) means: run the module, which then
+reports or does what it always did.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shlex
+
+# Runs on the target (Python 3.6 and later, standard library only). argv[1]: base64 of
+# {"files": [absolute paths], "owner": str or null, "group": str or null}.
+PROGRAM = r'''
+import base64, errno, json, os, re, stat, sys
+a = json.loads(base64.b64decode(sys.argv[1]).decode("utf-8"))
+out = {"files": {}, "stale": False, "ids": [-1, -1]}
+for p in a["files"]:
+    try:
+        with open(p, "rb") as h:
+            d = h.read()
+        s = os.stat(p)
+        out["files"][p] = [stat.S_IMODE(s.st_mode), s.st_uid, s.st_gid, base64.b64encode(d).decode("ascii")]
+    except OSError as e:
+        out["files"][p] = None if e.errno == errno.ENOENT else e.errno
+    q = os.path.realpath(p) if os.path.islink(p) else p
+    t = re.compile("^" + re.escape("." + os.path.basename(q) + ".") + "[A-Za-z0-9_]{8}[.]tmp$")
+    try:
+        out["stale"] = out["stale"] or any(t.match(n) for n in os.listdir(os.path.dirname(q) or "."))
+    except OSError:
+        pass
+try:
+    import grp, pwd
+    o, g = a["owner"], a["group"]
+    out["ids"] = [(int(o) if o.isdigit() else pwd.getpwnam(o).pw_uid) if o else -1,
+                  (int(g) if g.isdigit() else grp.getgrnam(g).gr_gid) if g else -1]
+except (ImportError, KeyError):
+    out["ids"] = None
+sys.stdout.write(json.dumps(out))
+'''
+
+
+class Unreadable(Exception):
+    """The read gave no usable answer: the module decides."""
+
+
+def command(interpreter, paths, owner=None, group=None):
+    """The shell command (POSIX sh) that reads paths on the target with interpreter (a path, or a
+    command such as '/usr/bin/env python3', as ansible_python_interpreter may name it)."""
+    request = json.dumps({"files": list(paths), "owner": owner, "group": group})
+    words = shlex.split(interpreter) + ["-c", PROGRAM, base64.b64encode(request.encode("utf-8")).decode("ascii")]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def parse(stdout, paths):
+    """(texts, stats, ids) from the command's output.
+
+    texts: {path: str or None (absent)}; stats: {path: (mode, uid, gid)} of the files that exist;
+    ids: the (uid, gid) of the owner and group options. Raises Unreadable when the module must
+    decide instead: the output is not the program's, a file could not be read or is not UTF-8
+    (the module reports it), a temporary file of an interrupted run is there (the module removes
+    it), or the owner or group does not exist on the target (the module reports it).
+    """
+    try:
+        data = json.loads(stdout)
+        files = data["files"]
+        stale, ids = data["stale"], data["ids"]
+    except (ValueError, TypeError, KeyError):
+        raise Unreadable("not the reader's output") from None
+    if stale is not False:
+        raise Unreadable("a temporary file of an interrupted run is there")
+    if not (isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, int) for i in ids)):
+        raise Unreadable("the owner or group is not known on the target")
+    texts, stats = {}, {}
+    for path in paths:
+        entry = files.get(path, 0) if isinstance(files, dict) else 0
+        if entry is None:
+            texts[path] = None
+            continue
+        if not (isinstance(entry, list) and len(entry) == 4):
+            raise Unreadable("a file cannot be read")
+        try:
+            texts[path] = base64.b64decode(entry[3]).decode("utf-8")
+        except (ValueError, TypeError, UnicodeDecodeError):
+            raise Unreadable("a file is not UTF-8 text") from None
+        stats[path] = (entry[0], entry[1], entry[2])
+    return texts, stats, (ids[0], ids[1])

@@ -17,7 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
-from ansible_collections.mailops.smtp.plugins.module_utils._validate import BUILTIN_KEYWORDS, validate_connectors
+from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
+    BUILTIN_KEYWORDS,
+    builtin_errors,
+    compile_validity,
+    validate_connectors,
+)
 from ansible_collections.mailops.smtp.tests.unit.depth import knob
 from ansible_collections.mailops.smtp.tests.unit.plugins.module_utils.formats.strategies import connectors
 
@@ -86,3 +91,24 @@ def test_auto_gives_what_jsonschema_gives(conn):
     assert reports["auto"] == reports["jsonschema"]
     assert sorted((e["rule"], e["path"]) for e in reports["builtin"]["errors"]) == \
         sorted((e["rule"], e["path"]) for e in reports["jsonschema"]["errors"])
+
+
+@settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 300), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(conn=mutated_connectors())
+def test_the_compiled_validity_check_passes_exactly_the_connectors_without_errors(conn):
+    assert compile_validity(CONNECTOR_SCHEMA)(conn) is (not builtin_errors(conn, CONNECTOR_SCHEMA))
+
+
+@given(value=JSON_VALUES | st.integers() | st.floats())
+@settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 300), deadline=None, derandomize=True)
+def test_the_compiled_validity_check_agrees_on_any_value_at_any_place(value):
+    """Any JSON value (huge integers, NaN and infinities included) at every node of the schema."""
+    nodes = [CONNECTOR_SCHEMA]
+    for node in nodes:
+        for sub in list(node.get("properties", {}).values()) + [node.get("items"), node.get("additionalProperties"),
+                                                                 node.get("propertyNames")]:
+            if isinstance(sub, dict):
+                nodes.append(sub)
+    for node in nodes:
+        assert compile_validity(node)(value) is (not builtin_errors(value, node)), node

@@ -144,7 +144,8 @@ class ActionModule(ActionBase):
             digest = _apply.controller_digest(module_args)
             if digest:
                 module_args[_apply.CONTROLLER_CHECK] = digest
-            unchanged = self._unchanged(spec, params, task_vars, secrets)
+            # The module would judge nothing again (the digest): what it would change follows from the files.
+            unchanged = self._unchanged(spec, params, task_vars, secrets) if digest else None
             if unchanged is not None:
                 warnings = result.get("warnings", [])
                 result.update(unchanged)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.mailops.smtp.plugins.module_utils._model import plain_data
+from ansible_collections.mailops.smtp.plugins.plugin_utils._parallel import collector_paused
 
 # "{{ name }}", "{{ name | default([]) }}", "{{ name | default([], true) }}" (also {} as default)
 _SIMPLE = re.compile(
@@ -85,6 +86,11 @@ def resolve(value, templar):
 
     Returns what ``templar.template(value)`` returns, as plain data. Raises what it raises.
     """
+    with collector_paused():
+        return _resolve(value, templar)
+
+
+def _resolve(value, templar):
     match = _SIMPLE.match(value) if isinstance(value, str) else None
     variables = None
     if match:
@@ -116,4 +122,5 @@ def resolve_variable(name, templar, default):
     variables = templar.available_variables
     if name not in variables:
         return default
-    return _walk(variables[name], templar)
+    with collector_paused():
+        return _walk(variables[name], templar)

@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
+
+import pytest
 
 from ansible_collections.mailops.smtp.plugins.module_utils._format_rules import list_findings, validate_connectors
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import connector_findings
@@ -49,3 +52,23 @@ def test_a_failing_child_share_is_computed_here():
         return [x * x for x in share]
 
     assert _parallel.map_shares(square_or_die, [[1, 2], [3], [4]]) == [[1, 4], [9], [16]]
+
+
+def test_the_collector_is_paused_for_the_block_and_runs_again_after_it():
+    assert gc.isenabled()
+    with _parallel.collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), _parallel.collector_paused():
+        raise ValueError("a failing block")
+    assert gc.isenabled()
+
+
+def test_a_collector_paused_by_someone_else_stays_paused():
+    gc.disable()
+    try:
+        with _parallel.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

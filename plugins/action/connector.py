@@ -201,7 +201,9 @@ class ActionModule(ActionBase):
             _apply.decide(spec, params, path, config, spec.options_from(params, path),
                           dict((key, texts[full]) for key, full in files.items()), stats.get, ids, result,
                           diff_mode=bool(self._task.diff))
-        except (_file_read.Unreadable, _apply.ApplyError, _common.FormatError, AnsibleError) as exc:
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # Whatever went wrong (an unclean read, a file the format cannot parse, the connection),
+            # the module decides, and reports it in its own words.
             display.vvv("%s: the module decides (%s)" % (MODULE, type(exc).__name__), host=self._play_context.remote_addr)
             return None
         if result["changed"]:

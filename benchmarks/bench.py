@@ -625,9 +625,9 @@ def finish(row, bench, condition, count):
         floor = row["floor"]
         base = floor["client"]["median"] + floor["empty_playbook"]["median"]
         floor["ratio"] = round(row["ours"]["median"] / base, 2)
+        figures_line = (floor["client"]["median"], floor["empty_playbook"]["median"], base, floor["ratio"], floor["goal"])
         print("    floor: bare aiosmtplib client %.2f s + empty ansible-playbook %.2f s = %.2f s; ours is %.2fx of it "
-              "(goal on raw loopback: within %gx)" % (floor["client"]["median"], floor["empty_playbook"]["median"],
-                                                     base, floor["ratio"], floor["goal"]))
+              "(goal on raw loopback: within %gx)" % figures_line)
 
 
 def print_row(row):

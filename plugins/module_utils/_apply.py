@@ -483,8 +483,9 @@ def apply(params, host, check_mode=False, diff_mode=False, checked=False):
             result.setdefault("warnings", []).append(
                 "removed %d temporary file(s) left by an interrupted run: %s" % (len(stale), ", ".join(stale)))
         current = read_files(spec, path)
-        changes, desired, secrets = decide(spec, params, path, config, options, current, _current_mode,
-                                  _ids(params.get("owner"), params.get("group")), result, diff_mode)
+        ids = _ids(params.get("owner"), params.get("group"))
+        changes, desired, secrets = decide(spec, params, path, config, options, current, _current_mode, ids,
+                                           result, diff_mode)
         step = _base.Step(host, path, spec.files(path), options, result)
         if check_mode:
             return result

@@ -305,6 +305,7 @@ def compile_validity(schema):
             _same(a, b) for i, a in enumerate(value) for b in value[i + 1:]))
     if isinstance(schema.get("items"), dict):
         item = compile_validity(schema["items"])
+
         def items(value):
             if isinstance(value, list):
                 for sub in value:

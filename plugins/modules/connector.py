@@ -202,6 +202,10 @@ notes:
     happen on the controller.
   - RV(reload) says what the program needs after a change (for O(format=exim4), C(update-exim4.conf) and a reload of
     exim4); the role C(mailops.smtp.connector) runs it in a handler.
+  - For O(state=replaced) and O(state=overridden), the action plugin first reads the format's files with one short
+    command on the host (its Python and a small standard-library program) and, when nothing would change, returns
+    this module's result without starting it; any change, and anything the read cannot settle, runs the module.
+    Formats whose run needs the host beyond its files (postfix, exim4, dma, nullmailer) always run the module.
 seealso:
   - name: File formats
     description: Which model field each format writes where, and which fields each format can represent.

@@ -110,9 +110,9 @@ def test_address_checks_answer_as_ipaddress_does_for_any_text():
     alphabet = "0123456789abcdefABCDEFxyz.:[]%-_ ::1"
     samples = ["", "::", "::1", "127.0.0.1", "fe80::1%eth0", "fe80::1%2", "cafe.beef", "1.2.3", "[::ffff:127.0.0.1]",
                "127.0.0.1.", "0x7f.1", "smtp1.example.org", "localhost", "LOCALHOST", "2001:db8::", None, 8, 12.5]
-    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(5000)]
-    samples += [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _ in range(500)]
-    samples += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _ in range(500)]
+    samples += ["".join(rng.choice(alphabet) for _char in range(rng.randint(1, 24))) for _text in range(5000)]
+    samples += [str(ipaddress.IPv4Address(rng.getrandbits(32))) for _v4 in range(500)]
+    samples += [str(ipaddress.IPv6Address(rng.getrandbits(128))) for _v6 in range(500)]
     for host in samples:
         assert _model.is_ip(host) is _plain_is_ip(host), host
         assert _model.is_loopback(host) is _plain_is_loopback(host), host

@@ -104,11 +104,12 @@ def test_the_compiled_validity_check_passes_exactly_the_connectors_without_error
 @settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 300), deadline=None, derandomize=True)
 def test_the_compiled_validity_check_agrees_on_any_value_at_any_place(value):
     """Any JSON value (huge integers, NaN and infinities included) at every node of the schema."""
-    nodes = [CONNECTOR_SCHEMA]
-    for node in nodes:
-        for sub in list(node.get("properties", {}).values()) + [node.get("items"), node.get("additionalProperties"),
-                                                                 node.get("propertyNames")]:
-            if isinstance(sub, dict):
-                nodes.append(sub)
+    nodes, pending = [], [CONNECTOR_SCHEMA]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        children = list(node.get("properties", {}).values())
+        children += [node.get("items"), node.get("additionalProperties"), node.get("propertyNames")]
+        pending.extend(sub for sub in children if isinstance(sub, dict))
     for node in nodes:
         assert compile_validity(node)(value) is (not builtin_errors(value, node)), node

@@ -54,6 +54,24 @@ def _strip_none(value):
     return value
 
 
+def interpreter_of(task_vars, template):
+    """The target's Python as the inventory names it (a path, a command such as '/usr/bin/env python3',
+    or a name the host's PATH finds, as Ansible runs it) or as discovery found it earlier in the play;
+    None when neither says (the module's run discovers it)."""
+    value = task_vars.get("ansible_python_interpreter")
+    if isinstance(value, str) and "{" in value:
+        try:
+            value = template(value)
+        except AnsibleError:
+            return None
+    if not isinstance(value, str) or not value.strip() or value.strip().startswith("auto"):
+        facts = task_vars.get("ansible_facts") or {}
+        value = facts.get("discovered_interpreter_python") if isinstance(facts, dict) else None
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        return None
+    return str(value).strip()
+
+
 def _merge_warnings(result, controller, module_result):
     """The controller's warnings, then the module's that say something else (it checks the format's rules again)."""
     merged = list(controller) + [w for w in module_result.get("warnings", []) if w not in controller]
@@ -160,17 +178,7 @@ class ActionModule(ActionBase):
         return result
 
     def _interpreter(self, task_vars):
-        """The target's Python as the inventory names it or discovery found it, or None."""
-        value = task_vars.get("ansible_python_interpreter")
-        if isinstance(value, str) and "{" in value:
-            try:
-                value = self._templar.template(value)
-            except AnsibleError:
-                return None
-        if not isinstance(value, str) or not value or value.startswith("auto"):
-            facts = task_vars.get("ansible_facts") or {}
-            value = facts.get("discovered_interpreter_python") if isinstance(facts, dict) else None
-        return str(value) if isinstance(value, str) and os.path.isabs(value) else None
+        return interpreter_of(task_vars, self._templar.template)
 
     def _unchanged(self, spec, params, task_vars, secrets):
         """The module's result for a writing run that changes nothing, decided from one read of the

@@ -16,7 +16,9 @@ import subprocess
 import sys
 
 import pytest
+from ansible.errors import AnsibleError
 
+from ansible_collections.mailops.smtp.plugins.action.connector import interpreter_of
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_read
@@ -200,3 +202,32 @@ def test_the_command_names_paths_and_options_but_no_content(tmp_path):
     # The request travels base64-encoded: any path survives the shell unchanged.
     texts, _stats, _ids = read([str(tmp_path / "it's here.conf")])
     assert texts == {str(tmp_path / "it's here.conf"): None}
+
+
+def _no_template(value):
+    raise AssertionError("nothing to template in %r" % value)
+
+
+@pytest.mark.parametrize("task_vars, expected", [
+    ({"ansible_python_interpreter": "/usr/bin/python3"}, "/usr/bin/python3"),
+    ({"ansible_python_interpreter": "/usr/bin/env python3"}, "/usr/bin/env python3"),
+    ({"ansible_python_interpreter": "python3"}, "python3"),
+    ({"ansible_python_interpreter": "auto_silent",
+      "ansible_facts": {"discovered_interpreter_python": "/usr/bin/python3.11"}}, "/usr/bin/python3.11"),
+    ({"ansible_facts": {"discovered_interpreter_python": "/usr/bin/python3.11"}}, "/usr/bin/python3.11"),
+    ({"ansible_python_interpreter": "auto"}, None),
+    ({}, None),
+    ({"ansible_python_interpreter": "  "}, None),
+    ({"ansible_python_interpreter": "/usr/bin/python3\nid"}, None),
+])
+def test_the_interpreter_is_the_one_ansible_would_run_or_none(task_vars, expected):
+    assert interpreter_of(task_vars, _no_template) == expected
+
+
+def test_a_templated_interpreter_is_rendered_and_a_failing_one_leaves_the_module_to_run():
+    assert interpreter_of({"ansible_python_interpreter": "{{ py }}"}, lambda _value: "/opt/py/bin/python") == \
+        "/opt/py/bin/python"
+
+    def failing(_value):
+        raise AnsibleError("py is undefined")
+    assert interpreter_of({"ansible_python_interpreter": "{{ py }}"}, failing) is None

@@ -177,9 +177,6 @@ class ActionModule(ActionBase):
             result["msg"] = _apply.mask(result["msg"], secrets)
         return result
 
-    def _interpreter(self, task_vars):
-        return interpreter_of(task_vars, self._templar.template)
-
     def _unchanged(self, spec, params, task_vars, secrets):
         """The module's result for a writing run that changes nothing, decided from one read of the
         files on the host (_file_read), or None: then the module runs, as it always did.
@@ -192,7 +189,7 @@ class ActionModule(ActionBase):
                 or not os.path.isabs(path) or self._task.delegate_to or self._task.async_val
                 or getattr(self._connection._shell, "SHELL_FAMILY", None) != "sh"):  # pylint: disable=protected-access
             return None
-        interpreter = self._interpreter(task_vars)
+        interpreter = interpreter_of(task_vars, self._templar.template)
         if interpreter is None:
             return None
         path = os.path.normpath(path)

@@ -95,10 +95,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="mailops.smtp.validate needs the Python library jsonschema on the "
                           "controller: pip install 'jsonschema>=4.18' (or pip install -r requirements.txt of the collection)")
             return result
-        if has_connectors:
-            result.update(self._report(connectors_arg, args["forbidden_sender_domains"], args))
-        else:
-            with _parallel.collector_paused():
+        with _parallel.collector_paused():
+            if has_connectors:
+                result.update(self._report(connectors_arg, args["forbidden_sender_domains"], args))
+            else:
                 result.update(self._hosts_report(args, (task_vars or {}).get("hostvars")))
         return result
 
@@ -115,10 +115,6 @@ class ActionModule(ActionBase):
         return list_findings(connectors, [finding for part in parts for finding in part], fmt)
 
     def _report(self, connectors_arg, forbidden, args):
-        with _parallel.collector_paused():
-            return self._report_of(connectors_arg, forbidden, args)
-
-    def _report_of(self, connectors_arg, forbidden, args):
         report = self._validate(connectors_arg, forbidden, args.get("format"))
         connectors = connectors_arg if isinstance(connectors_arg, list) else []
         count = len(connectors)

@@ -329,13 +329,14 @@ def compile_validity(schema):
     return every
 
 
-_CONNECTOR_VALID = []
+_CONNECTOR_VALID = None
 
 
 def _connector_valid(conn):
-    if not _CONNECTOR_VALID:
-        _CONNECTOR_VALID.append(compile_validity(CONNECTOR_SCHEMA))
-    return _CONNECTOR_VALID[0](conn)
+    global _CONNECTOR_VALID  # pylint: disable=global-statement
+    if _CONNECTOR_VALID is None:
+        _CONNECTOR_VALID = compile_validity(CONNECTOR_SCHEMA)
+    return _CONNECTOR_VALID(conn)
 
 
 def _schema_errors(conn, engine):

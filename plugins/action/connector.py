@@ -15,7 +15,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats, _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
-from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_read
+from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_create, _file_read
 
 try:
     from ansible.template import trust_as_template
@@ -197,25 +197,59 @@ class ActionModule(ActionBase):
         paths = sorted(set(files.values()))
         try:
             out = self._low_level_execute_command(_file_read.command(interpreter, paths, params.get("owner"),
-                                                                     params.get("group")))
+                                                                     params.get("group"), path))
             if out.get("rc") != 0:
                 raise _file_read.Unreadable("the reader failed")
-            texts, stats, ids = _file_read.parse(out.get("stdout", ""), paths)
+            texts, stats, ids, info = _file_read.parse_all(out.get("stdout", ""), paths)
             config = [_common.canonical(c) for c in params.get("config") or []]
             result = {"changed": False, "path": path}
-            _apply.decide(spec, params, path, config, spec.options_from(params, path),
-                          dict((key, texts[full]) for key, full in files.items()), stats.get, ids, result,
-                          diff_mode=bool(self._task.diff))
+            changes = _apply.decide(spec, params, path, config, spec.options_from(params, path),
+                                    dict((key, texts[full]) for key, full in files.items()), stats.get, ids, result,
+                                    diff_mode=bool(self._task.diff))[0]
+            done = self._settled(spec, params, path, interpreter, changes, result, info)
         except Exception as exc:  # pylint: disable=broad-exception-caught
             # Whatever went wrong (an unclean read, a file the format cannot parse, the connection),
             # the module decides, and reports it in its own words.
             display.vvv("%s: the module decides (%s)" % (MODULE, type(exc).__name__), host=self._play_context.remote_addr)
             return None
-        if result["changed"]:
+        if not done:
             return None
-        display.vvv("%s: nothing to change in %s, as one read of the files showed: the module did not run"
-                    % (MODULE, path), host=self._play_context.remote_addr)
         return remove_values(result, set(secrets))
+
+    def _settled(self, spec, params, path, interpreter, changes, result, info):
+        """Whether the run is done without the module: nothing to change, check mode, or a first apply
+        that one more command carried out (_file_create). False: the module runs.
+
+        info: the facts ansible-core adds to a module's result about its path (mode, owner, size...),
+        as the read found them; a first apply adds them as the created files have them.
+        """
+        host = self._play_context.remote_addr
+        if not result["changed"]:
+            display.vvv("%s: nothing to change in %s, as one read of the files showed: the module did not run"
+                        % (MODULE, path), host=host)
+            result.update(info)
+            return True
+        if self._task.check_mode:
+            display.vvv("%s: check mode, what would change in %s follows from one read of the files: the module "
+                        "did not run" % (MODULE, path), host=host)
+            result.update(info)
+            return True
+        # Only new files, written as the module writes them: no validate command to run on them, and
+        # no become (its password prompt and the files' contents would share standard input).
+        if (any(c["action"] not in ("create", "unchanged") for c in changes) or params.get("validate")
+                or self._play_context.become):
+            return False
+        out = self._low_level_execute_command(
+            _file_create.command(interpreter),
+            in_data=_file_create.request(spec.lock_directory(path), params.get("lock_timeout", 30), changes, path))
+        facts, why = _file_create.created(out.get("stdout", "")) if out.get("rc") == 0 else (None, "the program failed")
+        if facts is None:
+            display.vvv("%s: the module writes %s (%s)" % (MODULE, path, why), host=host)
+            return False
+        display.vvv("%s: created %s after one read of the files showed none: the module did not run"
+                    % (MODULE, path), host=host)
+        result.update(facts)
+        return True
 
     @staticmethod
     def _report(config, fmt):

@@ -81,3 +81,26 @@ notes:
   - Secrets (C(auth.password)) never appear in results, warnings or failure messages; server replies and error
     texts are scrubbed of them.
 '''
+
+    # The details option of probe, tls_check and test_send (plugins/module_utils/_smtp/tasks.py,
+    # details_argument_spec and keep_details).
+    DETAILS = r'''
+---
+options:
+  details:
+    description:
+    - Which connectors' results carry every fact the module gathered.
+    - V(all) returns every fact of every connector.
+    - V(problems) returns every fact only for connectors whose C(status) is V(failed) or V(warning). A connector whose
+      status is V(ok) keeps its name, address, security, C(status), C(stage_reached), C(error), C(findings),
+      C(warnings), C(attempts) and C(changed), and leaves out the facts (for example C(capabilities), C(tls),
+      C(certificate) and C(timings)); each module's RV(results) says which keys those are.
+    - At thousands of connectors the facts are most of the result's bytes and most of the time Ansible spends
+      moving, checking and printing the result, and a failed task prints its whole result. Use V(problems) for
+      fleet checks that only need the verdicts, and V(all) to audit what each server offers.
+    - RV(summary), the failure message, the warnings and the metrics file (C(metrics_file), where the module has it) are
+      the same for both values.
+    type: str
+    default: all
+    choices: [all, problems]
+'''

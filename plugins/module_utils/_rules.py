@@ -13,6 +13,7 @@ Private to the collection: may change without notice. Standard library only.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -254,6 +255,25 @@ def _declared_values(value, schema, parts=()):
             yield from _declared_values(sub, schema["items"], parts + (i,))
 
 
+def plain_text_only(value):
+    """True when every string in value, keys included, is printable ASCII (no control character, no DEL) and
+    every number is finite: then character_findings has nothing to find in it.
+
+    One pass of the JSON encoder (written in C) instead of a walk over the schema: it writes every
+    character outside U+0020-U+007E (controls, DEL, anything not ASCII) as an escape that starts with
+    a backslash, a quote as backslash-quote and a backslash as two, and refuses NaN and infinities.
+    With the escaped quotes taken out, any backslash left means a character to look at. Anything the
+    encoder cannot encode is not plain.
+    """
+    if not _ASCII_VISIBLE:
+        return False
+    try:
+        text = json.dumps(value, allow_nan=False, check_circular=False)
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return "\\" not in text.replace('\\"', "")
+
+
 def character_findings(conn, index, label, schema):
     """SMTP105 and SMTP117: characters no field may carry, in every declared string field (and NaN, SMTP004).
 
@@ -262,6 +282,13 @@ def character_findings(conn, index, label, schema):
     zero-width characters, U+FEFF) makes a value read differently from what is used. Secret
     values are checked for control characters only, and never quoted.
     """
+    if plain_text_only(conn):
+        return []
+    return character_walk(conn, index, label, schema)
+
+
+def character_walk(conn, index, label, schema):
+    """character_findings without the plain-text shortcut: every declared value looked at."""
     found = []
     for parts, text in _declared_values(conn, schema):
         if isinstance(text, float):

@@ -204,8 +204,14 @@ notes:
     exim4); the role C(mailops.smtp.connector) runs it in a handler.
   - For O(state=replaced) and O(state=overridden), the action plugin first reads the format's files with one short
     command on the host (its Python and a small standard-library program) and, when nothing would change, returns
-    this module's result without starting it; any change, and anything the read cannot settle, runs the module.
-    Formats whose run needs the host beyond its files (postfix, exim4, dma, nullmailer) always run the module.
+    this module's result without starting it. In check mode the read's decision is the result.
+  - When the read finds none of the files and the run would only create them, without O(validate) and without
+    C(become), one more short command creates them as this module would (the same directory lock, a look again
+    under it, a temporary file renamed into place, the planned mode and owner; the contents go on its standard
+    input, never on its command line). Anything that differs from the read makes it write nothing, and this module
+    runs.
+  - Any other change, and anything the read cannot settle, runs the module. Formats whose run needs the host beyond
+    its files (postfix, exim4, dma, nullmailer) always run the module.
 seealso:
   - name: File formats
     description: Which model field each format writes where, and which fields each format can represent.

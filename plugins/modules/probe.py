@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.checks.details
   - mailops.smtp.metrics
   - mailops.smtp.progress
   - ansible.builtin.action_common_attributes
@@ -84,7 +85,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 results:
-  description: One entry per connector, in the order given.
+  description:
+    - One entry per connector, in the order given.
+    - With O(details=problems), the entry of a connector whose C(status) is V(ok) leaves out C(banner), C(capabilities),
+      C(capabilities_before_tls), C(tls), C(auth), C(senders), C(recipients) and C(timings).
   returned: always
   type: list
   elements: dict
@@ -261,7 +265,11 @@ metrics_file:
 '''
 
 from ansible_collections.mailops.smtp.plugins.module_utils._metrics import argument_spec as metrics_argument_spec
-from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_probe
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import (
+    check_argument_spec,
+    details_argument_spec,
+    run_probe,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
@@ -270,6 +278,7 @@ def main():
         check_argument_spec(
             mail_from={"type": "bool", "default": False},
             rcpt_to={"type": "bool", "default": False},
+            **details_argument_spec(),
             **metrics_argument_spec()
         ),
         "connectors",

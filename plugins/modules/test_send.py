@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.checks.details
   - mailops.smtp.progress
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -104,7 +105,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 results:
-  description: One entry per connector, in the order given.
+  description:
+    - One entry per connector, in the order given.
+    - With O(details=problems), the entry of a connector whose C(status) is V(ok) leaves out C(purposes), C(recipients) and C(timings).
   returned: always
   type: list
   elements: dict
@@ -186,7 +189,11 @@ summary:
   sample: {"total": 2, "ok": 2, "warning": 0, "failed": 0, "categories": {}}
 '''
 
-from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_test_send
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import (
+    check_argument_spec,
+    details_argument_spec,
+    run_test_send,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module, recipients_check
 
 
@@ -197,6 +204,7 @@ def main():
             purposes={"type": "list", "elements": "str"},
             to={"type": "list", "elements": "str"},
             state_file={"type": "path"},
+            **details_argument_spec(),
         ),
         "connectors",
         supports_check_mode=True,

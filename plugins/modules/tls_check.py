@@ -31,6 +31,7 @@ author:
 extends_documentation_fragment:
   - mailops.smtp.connector
   - mailops.smtp.checks
+  - mailops.smtp.checks.details
   - mailops.smtp.metrics
   - mailops.smtp.progress
   - ansible.builtin.action_common_attributes
@@ -84,7 +85,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 results:
-  description: One entry per connector, in the order given.
+  description:
+    - One entry per connector, in the order given.
+    - With O(details=problems), the entry of a connector whose C(status) is V(ok) leaves out C(tls), C(certificate), C(dane) and C(timings).
   returned: always
   type: list
   elements: dict
@@ -180,7 +183,11 @@ metrics_file:
 '''
 
 from ansible_collections.mailops.smtp.plugins.module_utils._metrics import argument_spec as metrics_argument_spec
-from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import check_argument_spec, run_tls_check
+from ansible_collections.mailops.smtp.plugins.module_utils._smtp.tasks import (
+    check_argument_spec,
+    details_argument_spec,
+    run_tls_check,
+)
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import checked_module
 
 
@@ -189,6 +196,7 @@ def main():
         check_argument_spec(
             min_days_valid={"type": "int", "default": 21},
             dane={"type": "bool", "default": True},
+            **details_argument_spec(),
             **metrics_argument_spec()
         ),
         "connectors",

@@ -21,12 +21,37 @@ import base64
 import json
 import shlex
 
+# What ansible-core's AnsibleModule adds to a result that names a path (add_path_info): the
+# module's result has it, so a result decided without the module must have it too. On a host
+# with SELinux on, that includes the file's context: there the module runs instead.
+PATH_INFO = r'''
+import grp, os, pwd, stat
+def path_info(p):
+    if os.path.isdir("/sys/fs/selinux") and os.listdir("/sys/fs/selinux"):
+        return "selinux"
+    if not os.path.exists(p):
+        return {}
+    s = os.lstat(p)
+    f = os.stat(p)
+    try:
+        u = pwd.getpwuid(f.st_uid)[0]
+    except KeyError:
+        u = str(f.st_uid)
+    try:
+        g = grp.getgrgid(f.st_gid)[0]
+    except KeyError:
+        g = str(f.st_gid)
+    k = "link" if os.path.islink(p) else "directory" if os.path.isdir(p) else "hard" if f.st_nlink > 1 else "file"
+    return {"uid": f.st_uid, "gid": f.st_gid, "owner": u, "group": g, "mode": "0%03o" % stat.S_IMODE(s.st_mode),
+            "state": k, "size": s.st_size}
+'''
+
 # Runs on the target (Python 3.6 and later, standard library only). argv[1]: base64 of
-# {"files": [absolute paths], "owner": str or null, "group": str or null}.
-PROGRAM = r'''
+# {"files": [absolute paths], "path": the task's path, "owner": str or null, "group": str or null}.
+PROGRAM = PATH_INFO + r'''
 import base64, errno, json, os, re, stat, sys
 a = json.loads(base64.b64decode(sys.argv[1]).decode("utf-8"))
-out = {"files": {}, "stale": False, "ids": [-1, -1]}
+out = {"files": {}, "stale": False, "ids": [-1, -1], "path_info": path_info(a["path"])}
 for p in a["files"]:
     try:
         with open(p, "rb") as h:
@@ -56,16 +81,26 @@ class Unreadable(Exception):
     """The read gave no usable answer: the module decides."""
 
 
-def command(interpreter, paths, owner=None, group=None):
+def command(interpreter, paths, owner=None, group=None, path=None):
     """The shell command (POSIX sh) that reads paths on the target with interpreter (a path, or a
-    command such as '/usr/bin/env python3', as ansible_python_interpreter may name it)."""
-    request = json.dumps({"files": list(paths), "owner": owner, "group": group})
+    command such as '/usr/bin/env python3', as ansible_python_interpreter may name it); path: the
+    task's path, whose facts (path_info) the module's result would carry (default: the first of paths)."""
+    request = json.dumps({"files": list(paths), "path": path or list(paths)[0], "owner": owner, "group": group})
     words = shlex.split(interpreter) + ["-c", PROGRAM, base64.b64encode(request.encode("utf-8")).decode("ascii")]
     return " ".join(shlex.quote(word) for word in words)
 
 
+def path_facts(info):
+    """The facts of the task's path as the program reported them (PATH_INFO), or Unreadable."""
+    if info == "selinux":
+        raise Unreadable("SELinux is on: the module reports the file's context")
+    if not isinstance(info, dict):
+        raise Unreadable("not the program's path facts")
+    return info
+
+
 def parse(stdout, paths):
-    """(texts, stats, ids) from the command's output.
+    """(texts, stats, ids) from the command's output; parse_all also returns the path's facts.
 
     texts: {path: str or None (absent)}; stats: {path: (mode, uid, gid)} of the files that exist;
     ids: the (uid, gid) of the owner and group options. Raises Unreadable when the module must
@@ -73,10 +108,16 @@ def parse(stdout, paths):
     (the module reports it), a temporary file of an interrupted run is there (the module removes
     it), or the owner or group does not exist on the target (the module reports it).
     """
+    return parse_all(stdout, paths)[:3]
+
+
+def parse_all(stdout, paths):
+    """(texts, stats, ids, path_info): parse, and the facts ansible-core adds about the task's path."""
     try:
         data = json.loads(stdout)
         files = data["files"]
         stale, ids = data["stale"], data["ids"]
+        info = path_facts(data["path_info"])
     except (ValueError, TypeError, KeyError):
         raise Unreadable("not the reader's output") from None
     if stale is not False:
@@ -96,4 +137,4 @@ def parse(stdout, paths):
         except (ValueError, TypeError, UnicodeDecodeError):
             raise Unreadable("a file is not UTF-8 text") from None
         stats[path] = (entry[0], entry[1], entry[2])
-    return texts, stats, (ids[0], ids[1])
+    return texts, stats, (ids[0], ids[1]), info

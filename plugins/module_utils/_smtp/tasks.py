@@ -34,6 +34,9 @@ MAX_DESCRIBED = 10
 
 FAIL_ON_CHOICES = _fail_on.choices(CATEGORIES)
 
+DETAILS_CHOICES = ("all", "problems")
+"""Values of the details option (plugins/doc_fragments/checks.py, DETAILS)."""
+
 INSTALL_HINT = (". Install it where the task runs (usually the controller, or the host in delegate_to): "
                 "python -m pip install aiosmtplib")
 
@@ -53,6 +56,25 @@ def check_argument_spec(**extra):
     spec.update(_progress.argument_spec())
     spec.update(extra)
     return spec
+
+
+def details_argument_spec():
+    """The details option of probe, tls_check and test_send."""
+    return {"details": {"type": "str", "default": "all", "choices": list(DETAILS_CHOICES)}}
+
+
+def keep_details(results, details, facts):
+    """results as the details option returns them.
+
+    With details=problems, a connector whose status is ok keeps its identity and its verdict (status,
+    stage, error, findings, warnings, attempts, changed) but not the facts the module gathered (the
+    keys in facts): at thousands of connectors those facts are most of the result's bytes, and of the
+    time Ansible spends moving, checking and printing it. Failed and warning connectors keep everything.
+    """
+    if details != "problems":
+        return results
+    return [res if res.get("status") != "ok" else dict((k, v) for k, v in res.items() if k not in facts)
+            for res in results]
 
 
 def default_ehlo_name():
@@ -187,10 +209,11 @@ def finish(module, failed_msg=None, **result):
     module.exit_json(**result)
 
 
-def run(module, items, worker, what, after=None, metrics=None):
+def run(module, items, worker, what, after=None, metrics=None, facts=()):
     """Run worker over all items (connectors), then exit the module with results and summary.
 
     metrics: the check name under which the results go to O(metrics_file) (None: the module has no metrics).
+    facts: the keys of a result that O(details=problems) leaves out for connectors that passed.
     """
     started = time.monotonic()
     connectors = [item[0] if isinstance(item, tuple) else item for item in items]
@@ -222,6 +245,7 @@ def run(module, items, worker, what, after=None, metrics=None):
     for res in results:
         for warning in res.get("warnings") or []:
             module.warn("%s: %s" % (res["name"], warning))
+    out["results"] = keep_details(results, params.get("details"), facts)
     bad = failing(results, params["fail_on"])
     if bad:
         shown = [describe(res) for res in bad[:MAX_DESCRIBED]]
@@ -230,6 +254,14 @@ def run(module, items, worker, what, after=None, metrics=None):
         msg = "%d of %d connectors failed the %s: %s" % (len(bad), len(results), what, " | ".join(shown))
         finish(module, scrub(msg, secrets), **out)
     finish(module, **out)
+
+
+PROBE_FACTS = frozenset(("banner", "capabilities", "capabilities_before_tls", "tls", "auth", "senders", "recipients",
+                         "timings"))
+TLS_CHECK_FACTS = frozenset(("tls", "certificate", "dane", "timings"))
+TEST_SEND_FACTS = frozenset(("purposes", "recipients", "timings"))
+"""What O(details=problems) leaves out of a passing connector's result, per module: the facts, never the
+verdict, and never the C(messages) of test_send (their Message-IDs find the test messages)."""
 
 
 def run_probe(module):
@@ -246,7 +278,7 @@ def run_probe(module):
     async def worker(connector):
         return await probe_connector(connector, options)
 
-    run(module, connectors, worker, "probe", metrics="probe")
+    run(module, connectors, worker, "probe", metrics="probe", facts=PROBE_FACTS)
 
 
 def run_tls_check(module):
@@ -268,7 +300,7 @@ def run_tls_check(module):
     async def worker(connector):
         return await tls_check_connector(connector, options)
 
-    run(module, connectors, worker, "TLS check", metrics="tls_check")
+    run(module, connectors, worker, "TLS check", metrics="tls_check", facts=TLS_CHECK_FACTS)
 
 
 def load_memory(module, default_path):
@@ -361,4 +393,4 @@ def run_test_send(module):
         except _state.StateError as exc:
             module.warn("%s (the next run sends again)" % exc)
 
-    run(module, items, worker, "test send", after=record)
+    run(module, items, worker, "test send", after=record, facts=TEST_SEND_FACTS)

@@ -22,10 +22,21 @@ if [ "$decided" != 3 ]; then
     echo "FAILED: expected 3 runs decided from one read of the files, found $decided" >&2
     exit 1
 fi
+# The first applies of msmtp and env created their files with one command, and check mode on the
+# absent msmtprc was decided from the read ...
+created=$(grep -c 'after one read of the files showed none: the module did not run' "$STATE/run.log" || true)
+checked=$(grep -c 'check mode, what would change in .* follows from one read of the files: the module did not run' \
+    "$STATE/run.log" || true)
+if [ "$created" != 2 ] || [ "$checked" != 1 ]; then
+    grep -n 'mailops.smtp.connector' "$STATE/run.log" >&2 || true
+    echo "FAILED: expected 2 first applies created after one read and 1 check mode run decided from it," \
+        "found $created and $checked" >&2
+    exit 1
+fi
 # ... and the others, where the module must judge, went to the module.
 left=$(grep -c 'mailops.smtp.connector: the module decides (Unreadable)' "$STATE/run.log" || true)
 if [ "$left" != 2 ]; then
     echo "FAILED: expected 2 runs left to the module (a stale temporary file, an unknown owner), found $left" >&2
     exit 1
 fi
-echo "connector_unchanged: 3 reruns decided from the files, every other case by the module; no password in the log"
+echo "connector_unchanged: 3 reruns decided from the files, 2 first applies created after one read, check mode decided; every other case by the module; no password in the log"

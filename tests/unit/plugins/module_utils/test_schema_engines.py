@@ -16,6 +16,7 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.mailops.smtp.plugins.module_utils import _rules as _rules_module
 from ansible_collections.mailops.smtp.plugins.module_utils._schema_data import CONNECTOR_SCHEMA
 from ansible_collections.mailops.smtp.plugins.module_utils._validate import (
     BUILTIN_KEYWORDS,
@@ -113,3 +114,44 @@ def test_the_compiled_validity_check_agrees_on_any_value_at_any_place(value):
         pending.extend(sub for sub in children if isinstance(sub, dict))
     for node in nodes:
         assert compile_validity(node)(value) is (not builtin_errors(value, node)), node
+
+
+# Characters that character_findings looks for, or that the JSON encoder escapes, mixed with plain text.
+TRICKY_CHARACTERS = list("ab @.<>") + [
+    '"', "\\", "\x00", "\n", "\r", "\t", "\x1f", "\x7f", "\x85", "\x9f", "\u00e9", "\u200b", "\u200d", "\u202e",
+    "\ufeff", "\U0001f600"]
+TRICKY_TEXT = st.text(alphabet=st.sampled_from(TRICKY_CHARACTERS), max_size=8)
+
+
+@st.composite
+def connectors_with_tricky_text(draw):
+    """A generated connector with some of its strings (or numbers) replaced by tricky ones."""
+    conn = draw(connectors())
+    for _edit in range(draw(st.integers(0, 3))):
+        paths = [p for p in _paths(conn) if p]
+        where = draw(st.sampled_from(paths))
+        parent = conn
+        for part in where[:-1]:
+            parent = parent[part]
+        parent[where[-1]] = draw(TRICKY_TEXT | st.floats() | st.sampled_from([float("nan"), float("inf")]))
+    return conn
+
+
+@settings(max_examples=knob("MAILOPS_HYPOTHESIS_EXAMPLES", 300), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(connectors_with_tricky_text())
+def test_the_plain_text_shortcut_never_changes_the_character_findings(conn):
+    # plain_text_only lets character_findings skip its walk; it may only say so when the walk finds nothing.
+    walked = _rules_module.character_walk(conn, 0, "c", CONNECTOR_SCHEMA)
+    assert _rules_module.character_findings(conn, 0, "c", CONNECTOR_SCHEMA) == walked
+    if _rules_module.plain_text_only(conn):
+        assert walked == []
+
+
+def test_the_plain_text_shortcut_looks_past_quotes_but_not_past_what_they_hide():
+    plain = _rules_module.plain_text_only
+    assert plain({"senders": {"default": '"App 1" <app1@example.org>'}, "port": 587})
+    for text in ("a\\b", 'a\\"b', "a\x7fb", "a\nb", "caf\u00e9", "a\u200bb", "\\u0000"):
+        assert not plain({"host": text}), text
+    assert not plain({"timeout": float("nan")})
+    assert not plain({"host": b"bytes"})

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 from ansible.errors import AnsibleError
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mailops.smtp.plugins.action.connector import interpreter_of
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
@@ -40,9 +41,34 @@ class NoHost:
 
 def read(paths, owner=None, group=None):
     """What the action plugin gets: the reader's command run by a POSIX shell."""
-    cmd = _file_read.command(sys.executable, paths, owner, group)
+    return read_all(paths, owner, group)[:3]
+
+
+def read_all(paths, owner=None, group=None, path=None):
+    """read, and the facts of path (the first of paths by default) the module's result would carry."""
+    cmd = _file_read.command(sys.executable, paths, owner, group, path)
     proc = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, check=True)
-    return _file_read.parse(proc.stdout, paths)
+    return _file_read.parse_all(proc.stdout, paths)
+
+
+class _PathFacts:
+    """What AnsibleModule.add_path_info needs of a module, on a host without SELinux."""
+
+    @staticmethod
+    def user_and_group(path):
+        st = os.stat(path)
+        return st.st_uid, st.st_gid
+
+    @staticmethod
+    def selinux_enabled():
+        return False
+
+
+def core_path_facts(path):
+    """The keys ansible-core's AnsibleModule adds to a result naming path (add_path_info), path itself left out."""
+    facts = AnsibleModule.add_path_info(_PathFacts(), {"path": path})
+    del facts["path"]
+    return facts
 
 
 def decided_formats():
@@ -58,17 +84,25 @@ def params_for(fmt, path, **kw):
     return out
 
 
-def quick(params):
-    """The action plugin's decision (_unchanged without Ansible): files read by the reader, _apply.decide."""
+def planned(params):
+    """The action plugin's plan (_unchanged without Ansible): files read by the reader, _apply.decide.
+
+    Returns (format, path, planned changes, result).
+    """
     spec = _formats.get(params["format"])
     path = os.path.normpath(params["path"])
     files = spec.files(path)
     texts, stats, ids = read(sorted(set(files.values())), params.get("owner"), params.get("group"))
     result = {"changed": False, "path": path}
-    _apply.decide(spec, params, path, [_common.canonical(c) for c in params["config"]],
-                  spec.options_from(params, path), dict((k, texts[full]) for k, full in files.items()),
-                  stats.get, ids, result, diff_mode=True)
-    return result
+    changes = _apply.decide(spec, params, path, [_common.canonical(c) for c in params["config"]],
+                            spec.options_from(params, path), dict((k, texts[full]) for k, full in files.items()),
+                            stats.get, ids, result, diff_mode=True)[0]
+    return spec, path, changes, result
+
+
+def quick(params):
+    """The action plugin's decision: the result of planned()."""
+    return planned(params)[3]
 
 
 def module(params):
@@ -231,3 +265,19 @@ def test_a_templated_interpreter_is_rendered_and_a_failing_one_leaves_the_module
     def failing(_value):
         raise AnsibleError("py is undefined")
     assert interpreter_of({"ansible_python_interpreter": "{{ py }}"}, failing) is None
+
+
+def test_the_path_facts_are_those_ansible_core_adds_to_a_modules_result(tmp_path):
+    plain = tmp_path / "msmtprc"
+    plain.write_text("account relay\n", encoding="utf-8")
+    os.chmod(plain, 0o600)
+    linked = tmp_path / "linked"
+    linked.symlink_to(plain)
+    hard = tmp_path / "hard"
+    os.link(plain, hard)
+    (tmp_path / "conf").mkdir()
+    for path in (plain, linked, hard, tmp_path / "conf"):
+        assert read_all([str(plain)], path=str(path))[3] == core_path_facts(str(path)), path
+    assert read_all([str(tmp_path / "absent")])[3] == {}
+    facts = read_all([str(plain)])[3]
+    assert facts["mode"] == "0600" and facts["state"] == "hard" and facts["size"] == len("account relay\n")

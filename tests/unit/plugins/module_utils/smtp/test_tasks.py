@@ -201,3 +201,36 @@ def test_describe_names_connector_category_stage_and_hint():
     assert tasks.describe(res("b", "failed", "auth")) == "b: auth at auth: h"
     finding = {"category": "tls_certificate", "severity": "error", "message": "expired"}
     assert tasks.describe(res("e", "failed", findings=[finding])) == "e: tls_certificate: expired"
+
+
+def full(name, status):
+    entry = res(name, status, "auth" if status == "failed" else None)
+    entry.update(host="smtp.example.org", port=587, security="starttls", stage_reached="rcpt", attempts=1,
+                 changed=False, banner="220 ready", capabilities={"keywords": ["AUTH"]}, tls={"verified": True},
+                 timings={"total": 12.5}, encrypted=True)
+    return entry
+
+
+def test_details_all_returns_every_fact():
+    results = [full("a", "ok"), full("b", "failed")]
+    assert tasks.keep_details(results, "all", tasks.PROBE_FACTS) == results
+
+
+def test_details_problems_keeps_the_verdict_of_passing_connectors_and_every_fact_of_the_others():
+    results = [full("a", "ok"), full("b", "failed"), full("c", "warning"), full("d", "ok")]
+    kept = tasks.keep_details(results, "problems", tasks.PROBE_FACTS)
+    assert [r["name"] for r in kept] == ["a", "b", "c", "d"]
+    assert kept[1] == results[1] and kept[2] == results[2]
+    for entry in (kept[0], kept[3]):
+        assert sorted(entry) == ["attempts", "changed", "encrypted", "error", "findings", "host", "name", "port",
+                                 "security", "stage_reached", "status", "warnings"]
+    # the full results, which metrics and warnings were made from, are untouched
+    assert results[0]["capabilities"] == {"keywords": ["AUTH"]}
+
+
+def test_details_never_leaves_out_a_verdict_or_the_test_messages():
+    verdicts = {"name", "host", "port", "security", "starttls", "status", "stage_reached", "error", "findings",
+                "warnings", "attempts", "changed", "encrypted", "sent", "would_send", "messages", "last_verified",
+                "starttls_advertised", "starttls_enforced"}
+    for facts in (tasks.PROBE_FACTS, tasks.TLS_CHECK_FACTS, tasks.TEST_SEND_FACTS):
+        assert not facts & verdicts

@@ -127,6 +127,8 @@ def test_the_payload_ships_every_format_and_the_host_imports_one(tmp_path):
                ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_HOME=str(tmp_path / "home"),
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_NOCOLOR="1")
     args = {"format": "msmtp", "path": str(tmp_path / "msmtprc"), "config": [CONN]}
+    # A file to update: the action plugin creates absent files itself (_file_create), an update runs the module.
+    (tmp_path / "msmtprc").write_text("# written before\n")
     # ansible-test gives the tests an ansible package without its command line: run the real one.
     env.pop("PYTHONPATH", None)
     proc = subprocess.run([str(Path(sys.executable).parent / "ansible"), "localhost", "-c", "local", "-e",

@@ -50,10 +50,24 @@ def _quote(text):
     return "".join(out)
 
 
+# Plain (unquoted) keys a YAML 1.1 reader such as PyYAML would not read as text: booleans and nulls.
+_NOT_TEXT = frozenset(("y", "yes", "n", "no", "true", "false", "on", "off", "null"))
+
+
+def _key(key):
+    """A mapping key as written: bare when every YAML reader reads it back as the same text, else quoted
+    (a sender purpose named no or on, or 0, would come back as a boolean or a number)."""
+    key = str(key)
+    if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key) and key.lower() not in _NOT_TEXT:
+        return key
+    return _quote(key)
+
+
 def _emit(value, indent, lines):
     pad = " " * indent
     if isinstance(value, dict):
-        for key, val in value.items():
+        for raw_key, val in value.items():
+            key = _key(raw_key)
             if isinstance(val, (dict, list)) and val:
                 lines.append("%s%s:" % (pad, key))
                 _emit(val, indent + 2, lines)
@@ -87,7 +101,7 @@ def render(connectors, current=None, options=None):
 
 
 # The subset written by render(): block mappings and sequences, one scalar per line.
-_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- )?(?:(?P<key>[A-Za-z0-9_]+):(?: (?P<val>.*))?|(?P<item>.+))$")
+_LINE = re.compile(r'^(?P<indent> *)(?P<dash>- )?(?:(?P<key>[A-Za-z0-9_]+|"(?:[^"\\]|\\.)*"):(?: (?P<val>.*))?|(?P<item>.+))$')
 
 
 def _parse_scalar(text):
@@ -123,7 +137,8 @@ def _tokens(text):
             out.append((indent, "-", None, None, number))
             indent += 2
         if match.group("key") is not None:
-            out.append((indent, "k", match.group("key"), match.group("val"), number))
+            key = match.group("key")
+            out.append((indent, "k", json.loads(key) if key.startswith('"') else key, match.group("val"), number))
         elif match.group("item") is not None:
             out.append((indent, "v", None, match.group("item"), number))
     return out

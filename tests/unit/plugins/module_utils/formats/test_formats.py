@@ -222,3 +222,22 @@ def test_empty_or_foreign_file_parses_to_nothing(fmt):
 def test_template_is_rendered_by_the_action_plugin():
     with pytest.raises(_common.FormatError, match="action plugin"):
         _formats.render("template", [RELAY])
+
+
+@pytest.mark.parametrize("purpose", ["no", "No", "on", "off", "yes", "y", "n", "true", "null", "0", "1_0", "0x1f", "_ok",
+                                     "alerts"])
+def test_yaml_writes_sender_purposes_that_yaml_readers_take_for_booleans_or_numbers_quoted(purpose, monkeypatch):
+    # YAML 1.1 readers (PyYAML, and the applications that read the file) read a bare no, on or 0 as a
+    # boolean or a number: such a key is written quoted, and reads back as the same text either way.
+    import yaml
+
+    from ansible_collections.mailops.smtp.plugins.module_utils._formats import yamlfile
+
+    conn = {"name": "relay", "host": "smtp.example.org", "senders": {"default": "a@example.org", purpose: "b@example.org"}}
+    text = _formats.render("yaml", [conn])
+    assert purpose in yaml.safe_load(text)["connectors"][0]["senders"]
+    assert _formats.parse("yaml", text)[0]["senders"][purpose] == "b@example.org"
+    monkeypatch.setattr(yamlfile, "_pyyaml", None)  # a host without PyYAML: the collection's own reader
+    assert _formats.parse("yaml", text)[0]["senders"][purpose] == "b@example.org"
+    quoted = '"%s": "b@example.org"' % purpose in text
+    assert quoted is (purpose not in ("_ok", "alerts"))

@@ -163,6 +163,9 @@ def _check(conn):
         if re.search(r"[|\r\n]", user) or user != user.strip() or not user:
             raise _error("auth.conf cannot hold a user name with '|', a line break or surrounding blanks",
                          ("auth", "username"))
+        if user.startswith("#"):
+            raise _error("auth.conf cannot hold a user name that starts with '#': dma reads that line as a comment",
+                         ("auth", "username"))
         if re.search(r"[\r\n]", auth["password"]):
             raise _error("auth.conf cannot hold a password with a line break", ("auth", "password"))
 

@@ -171,8 +171,17 @@ def test_nullmailer_round_trip(conn):
 
 
 def _dma_ok(conn):
-    """The documented limits of the dma format: also no '|' in the user name (auth.conf's separator)."""
-    return _exim4_ok(conn) and "|" not in (conn.get("auth") or {}).get("username", "")
+    """The documented limits of the dma format: also no '|' in the user name (auth.conf's separator), and no
+    '#' first (auth.conf's comment)."""
+    user = (conn.get("auth") or {}).get("username", "")
+    return _exim4_ok(conn) and "|" not in user and not user.startswith("#")
+
+
+def test_dma_refuses_a_user_name_that_auth_conf_would_read_as_a_comment():
+    conn = {"name": "relay", "host": "smtp.example.org", "senders": {"default": "a@example.org"},
+            "auth": {"username": "#ops", "password": "pw"}}
+    with pytest.raises(_common.FormatError, match=r"/0/auth/username: auth.conf cannot hold a user name that starts"):
+        _formats.render("dma", [conn], {}, {"path": "/etc/dma"})
 
 
 @SETTINGS

@@ -200,7 +200,7 @@ class ActionModule(ActionBase):
                                                                      params.get("group"), path))
             if out.get("rc") != 0:
                 raise _file_read.Unreadable("the reader failed")
-            texts, stats, ids, info = _file_read.parse_all(out.get("stdout", ""), paths)
+            texts, stats, ids, info = _file_read.parse(out.get("stdout", ""), paths)
             config = [_common.canonical(c) for c in params.get("config") or []]
             result = {"changed": False, "path": path}
             changes = _apply.decide(spec, params, path, config, spec.options_from(params, path),

@@ -23,17 +23,16 @@ from __future__ import annotations
 
 import base64
 import json
-import shlex
 
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_read
 
 # Runs on the target (Python 3.6 and later, standard library only). Standard input: JSON
 # {"lock": directory, "timeout": seconds, "path": the task's path,
 #  "files": [[absolute path, mode, uid, gid, base64 bytes]]}.
-# Prints {"created": true, "path_info": the task's path as ansible-core describes it (_file_read.PATH_INFO)}
+# Prints {"created": true, "path_info": the task's path as ansible-core describes it (_file_read.TARGET_HELPERS)}
 # or {"created": false, "why": text without file contents}.
-PROGRAM = _file_read.PATH_INFO + r'''
-import base64, errno, fcntl, json, os, re, sys, tempfile, time
+PROGRAM = _file_read.TARGET_HELPERS + r'''
+import base64, errno, fcntl, json, sys, tempfile, time
 a = json.loads(sys.stdin.buffer.read().decode("utf-8"))
 def say(created, why=""):
     sys.stdout.write(json.dumps({"created": created, "why": why,
@@ -56,9 +55,7 @@ while True:
 made = []
 try:
     for p, m, u, g, d in a["files"]:
-        q = os.path.dirname(p) or "."
-        t = re.compile("^" + re.escape("." + os.path.basename(p) + ".") + "[A-Za-z0-9_]{8}[.]tmp$")
-        if os.path.lexists(p) or any(t.match(n) for n in os.listdir(q)):
+        if os.path.lexists(p) or stale(p):
             raise LookupError("changed since the read")
     for p, m, u, g, d in a["files"]:
         h, tmp = tempfile.mkstemp(dir=os.path.dirname(p) or ".", prefix="." + os.path.basename(p) + ".", suffix=".tmp")
@@ -100,9 +97,8 @@ finally:
 
 
 def command(interpreter):
-    """The shell command (POSIX sh) that runs the program with interpreter (as _file_read.command)."""
-    words = shlex.split(interpreter) + ["-c", PROGRAM]
-    return " ".join(shlex.quote(word) for word in words)
+    """The shell command (POSIX sh) that runs the program with interpreter (_file_read.python_command)."""
+    return _file_read.python_command(interpreter, PROGRAM)
 
 
 def request(lock, timeout, changes, path=None):

@@ -21,11 +21,13 @@ import base64
 import json
 import shlex
 
-# What ansible-core's AnsibleModule adds to a result that names a path (add_path_info): the
-# module's result has it, so a result decided without the module must have it too. On a host
-# with SELinux on, that includes the file's context: there the module runs instead.
-PATH_INFO = r'''
-import grp, os, pwd, stat
+# Helpers both target programs share (this reader and _file_create). path_info(p): what
+# ansible-core's AnsibleModule adds to a result that names a path (add_path_info); the module's
+# result has it, so a result decided without the module must have it too. On a host with SELinux
+# on, that includes the file's context: there the module runs instead. stale(q): whether a temporary
+# file that a run writing q left (the module's name pattern, _apply.remove_stale_temps) is there.
+TARGET_HELPERS = r'''
+import grp, os, pwd, re, stat
 def path_info(p):
     if os.path.isdir("/sys/fs/selinux") and os.listdir("/sys/fs/selinux"):
         return "selinux"
@@ -44,12 +46,15 @@ def path_info(p):
     k = "link" if os.path.islink(p) else "directory" if os.path.isdir(p) else "hard" if f.st_nlink > 1 else "file"
     return {"uid": f.st_uid, "gid": f.st_gid, "owner": u, "group": g, "mode": "0%03o" % stat.S_IMODE(s.st_mode),
             "state": k, "size": s.st_size}
+def stale(q):
+    t = re.compile("^" + re.escape("." + os.path.basename(q) + ".") + "[A-Za-z0-9_]{8}[.]tmp$")
+    return any(t.match(n) for n in os.listdir(os.path.dirname(q) or "."))
 '''
 
 # Runs on the target (Python 3.6 and later, standard library only). argv[1]: base64 of
 # {"files": [absolute paths], "path": the task's path, "owner": str or null, "group": str or null}.
-PROGRAM = PATH_INFO + r'''
-import base64, errno, json, os, re, stat, sys
+PROGRAM = TARGET_HELPERS + r'''
+import base64, errno, json, sys
 a = json.loads(base64.b64decode(sys.argv[1]).decode("utf-8"))
 out = {"files": {}, "stale": False, "ids": [-1, -1], "path_info": path_info(a["path"])}
 for p in a["files"]:
@@ -60,21 +65,25 @@ for p in a["files"]:
         out["files"][p] = [stat.S_IMODE(s.st_mode), s.st_uid, s.st_gid, base64.b64encode(d).decode("ascii")]
     except OSError as e:
         out["files"][p] = None if e.errno == errno.ENOENT else e.errno
-    q = os.path.realpath(p) if os.path.islink(p) else p
-    t = re.compile("^" + re.escape("." + os.path.basename(q) + ".") + "[A-Za-z0-9_]{8}[.]tmp$")
     try:
-        out["stale"] = out["stale"] or any(t.match(n) for n in os.listdir(os.path.dirname(q) or "."))
+        out["stale"] = out["stale"] or stale(os.path.realpath(p) if os.path.islink(p) else p)
     except OSError:
         pass
 try:
-    import grp, pwd
     o, g = a["owner"], a["group"]
     out["ids"] = [(int(o) if o.isdigit() else pwd.getpwnam(o).pw_uid) if o else -1,
                   (int(g) if g.isdigit() else grp.getgrnam(g).gr_gid) if g else -1]
-except (ImportError, KeyError):
+except KeyError:
     out["ids"] = None
 sys.stdout.write(json.dumps(out))
 '''
+
+
+def python_command(interpreter, program, *args):
+    """The shell command (POSIX sh) that runs program with interpreter (a path, or a command such as
+    '/usr/bin/env python3', as ansible_python_interpreter may name it) and args."""
+    words = shlex.split(interpreter) + ["-c", program] + list(args)
+    return " ".join(shlex.quote(word) for word in words)
 
 
 class Unreadable(Exception):
@@ -82,16 +91,14 @@ class Unreadable(Exception):
 
 
 def command(interpreter, paths, owner=None, group=None, path=None):
-    """The shell command (POSIX sh) that reads paths on the target with interpreter (a path, or a
-    command such as '/usr/bin/env python3', as ansible_python_interpreter may name it); path: the
+    """The shell command that reads paths on the target with interpreter (python_command); path: the
     task's path, whose facts (path_info) the module's result would carry (default: the first of paths)."""
     request = json.dumps({"files": list(paths), "path": path or list(paths)[0], "owner": owner, "group": group})
-    words = shlex.split(interpreter) + ["-c", PROGRAM, base64.b64encode(request.encode("utf-8")).decode("ascii")]
-    return " ".join(shlex.quote(word) for word in words)
+    return python_command(interpreter, PROGRAM, base64.b64encode(request.encode("utf-8")).decode("ascii"))
 
 
 def path_facts(info):
-    """The facts of the task's path as the program reported them (PATH_INFO), or Unreadable."""
+    """The facts of the task's path as the program reported them (path_info in TARGET_HELPERS), or Unreadable."""
     if info == "selinux":
         raise Unreadable("SELinux is on: the module reports the file's context")
     if not isinstance(info, dict):
@@ -100,19 +107,15 @@ def path_facts(info):
 
 
 def parse(stdout, paths):
-    """(texts, stats, ids) from the command's output; parse_all also returns the path's facts.
+    """(texts, stats, ids, path facts) from the command's output.
 
     texts: {path: str or None (absent)}; stats: {path: (mode, uid, gid)} of the files that exist;
-    ids: the (uid, gid) of the owner and group options. Raises Unreadable when the module must
+    ids: the (uid, gid) of the owner and group options; path facts: what ansible-core adds to a
+    module's result about the task's path (path_facts). Raises Unreadable when the module must
     decide instead: the output is not the program's, a file could not be read or is not UTF-8
     (the module reports it), a temporary file of an interrupted run is there (the module removes
     it), or the owner or group does not exist on the target (the module reports it).
     """
-    return parse_all(stdout, paths)[:3]
-
-
-def parse_all(stdout, paths):
-    """(texts, stats, ids, path_info): parse, and the facts ansible-core adds about the task's path."""
     try:
         data = json.loads(stdout)
         files = data["files"]

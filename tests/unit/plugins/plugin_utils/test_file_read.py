@@ -48,7 +48,7 @@ def read_all(paths, owner=None, group=None, path=None):
     """read, and the facts of path (the first of paths by default) the module's result would carry."""
     cmd = _file_read.command(sys.executable, paths, owner, group, path)
     proc = subprocess.run(["/bin/sh", "-c", cmd], capture_output=True, text=True, check=True)
-    return _file_read.parse_all(proc.stdout, paths)
+    return _file_read.parse(proc.stdout, paths)
 
 
 class _PathFacts:

@@ -81,6 +81,13 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ item.name }}: {{ item.status }} ({{ item.stage_reached }}) {{ item.error.hint | default('') }}"
   loop: "{{ probe.results }}"
+
+- name: Probe a fleet of connectors; keep the facts of those with problems only
+  mailops.smtp.probe:
+    connectors: "{{ fleet_connectors }}"
+    concurrency: 100
+    details: problems
+  delegate_to: localhost
 '''
 
 RETURN = r'''

@@ -101,6 +101,12 @@ EXAMPLES = r'''
     connectors: "{{ smtp_connectors }}"
   check_mode: true
   delegate_to: localhost
+
+- name: Test every connector of a fleet; the Message-IDs of every test are kept, other facts only on problems
+  mailops.smtp.test_send:
+    connectors: "{{ fleet_connectors }}"
+    details: problems
+  delegate_to: localhost
 '''
 
 RETURN = r'''

@@ -81,6 +81,12 @@ EXAMPLES = r'''
     fail_on: [tls_certificate, dane]
   delegate_to: localhost
   register: tls
+
+- name: Certificates of a fleet, described only where something is wrong
+  mailops.smtp.tls_check:
+    connectors: "{{ fleet_connectors }}"
+    details: problems
+  delegate_to: localhost
 '''
 
 RETURN = r'''

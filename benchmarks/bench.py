@@ -549,9 +549,13 @@ def bench_validate(work, count, repeat):
         "    - name: Validate\n      ansible.utils.validate:\n        data: \"{{ smtp_connectors }}\"\n"
         "        criteria: \"{{ lookup('ansible.builtin.file', '%s') | from_json }}\"\n"
         "        engine: ansible.utils.jsonschema\n      ignore_errors: true\n" % schema))
+    # What ansible-core alone spends loading the same variables: a play whose one task does nothing
+    # with them. Neither side can be faster, so peer / this is the highest ratio a row can show.
+    alone_book = playbook(work, "b5-alone.yml", "    - name: Nothing\n      ansible.builtin.debug:\n        msg: nothing\n")
     rows = []
     for phase, where in (("extra-vars file", ["-e", "@" + vars_file]), ("inventory group_vars", ["-i", inventory])):
         ours_cmd, peer_cmd = validate_command("py311", work, book, where), validate_command("peers", work, peer_book, where)
+        alone_cmd = validate_command("py311", work, alone_book, where)
         for kept in (out, peer_out):  # a side that writes nothing must not be judged by the last phase's file
             if os.path.exists(kept):
                 os.unlink(kept)
@@ -563,8 +567,9 @@ def bench_validate(work, count, repeat):
                                                                      "Validate")), repeat)
         with open(peer_out, encoding="utf-8") as handle:
             peer = positions(str(item["data_path"]).split(".")[:1] for item in json.load(handle).get("errors", []))
+        alone = timed(lambda cmd=alone_cmd: run(cmd, env=ansible_env(work)), repeat)
         rows.append({
-            "phase": phase, "ours": ours_times, "peer": peer_times,
+            "phase": phase, "ours": ours_times, "peer": peer_times, "ansible_core_alone": figures(alone),
             "peer_name": "ansible.utils.validate (jsonschema engine)",
             "agree": ours == peer == invalid,
             "verdicts": {"expected_invalid": len(invalid), "ours_invalid": len(ours), "peer_invalid": len(peer)},
@@ -637,6 +642,13 @@ def finish(row, bench, condition, count):
         figures_line = (floor["client"]["median"], floor["empty_playbook"]["median"], base, floor["ratio"], floor["goal"])
         print("    floor: bare aiosmtplib client %.2f s + empty ansible-playbook %.2f s = %.2f s; ours is %.2fx of it "
               "(goal on raw loopback: within %gx)" % figures_line)
+    if "ansible_core_alone" in row:
+        alone = row["ansible_core_alone"]
+        alone["ceiling"] = round(row["peer"]["median"] / alone["median"], 2)
+        print("    ansible-core alone (a play doing nothing with the same variables): %.2f/%.2f/%.2f s; "
+              "no task can beat the peer by more than %.2fx here; ours adds %.2f s to it" % (
+                  alone["min"], alone["median"], alone["max"], alone["ceiling"],
+                  row["ours"]["median"] - alone["median"]))
     if "details_all" in row:
         every = row["details_all"]
         print("    with details: all (every fact of every connector): ours %.2f/%.2f/%.2f s, ratio %.2fx"

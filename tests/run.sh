@@ -18,6 +18,8 @@
 #                          extra arguments (e.g. SANITY_ARGS="--test pep8 plugins/module_utils/_model.py")
 #   DOCS_SCREENSHOTS=DIR   the docs stage also keeps a screenshot of each plugin and index page there
 #   KEEP_GOING=1           run every stage even after a failure
+#   LANES=0                run the single-CPU stages (sanity, ansible-lint, build, docs) one after
+#                          another instead of in two lanes side by side
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -111,15 +113,36 @@ stage_setup() {
     local py311 py312
     py311=$(find_python 3.11 "${PYTHON311:-}") || die "no Python 3.11 found (set PYTHON311)"
     py312=$(find_python 3.12 "${PYTHON312:-}") || die "no Python 3.12 found (install one with pyenv or set PYTHON312)"
-    ensure_venv py311 "$py311" "$ROOT/tests/requirements-dev.txt"
-    ensure_venv py312 "$py312" "$ROOT/tests/requirements-core-2.21.txt"
-    # the oldest supported ansible-core (meta/runtime.yml), for sanity and units only
-    ensure_venv py311-2.18 "$py311" "$ROOT/tests/requirements-core-2.18.txt"
-    # galaxy-importer pins its own linters: an environment of its own, for the build stage
-    ensure_venv galaxy-importer "$py311" "$ROOT/tests/requirements-galaxy-importer.txt"
-    # antsibull-docs and Sphinx pin docutils and friends: an environment of its own, for the docs stage
-    ensure_venv docs "$py311" "$ROOT/tests/requirements-docs.txt"
-    local venv
+    # The environments are created side by side (pip waits on downloads and unpacking as much as
+    # on a CPU); each one's output is printed when all are done.
+    local -a names=(py311 py312 py311-2.18 galaxy-importer docs) pids=()
+    local -A pythons=([py311]=$py311 [py312]=$py312 [py311-2.18]=$py311 [galaxy-importer]=$py311 [docs]=$py311)
+    local -A reqs=(
+        [py311]=tests/requirements-dev.txt
+        [py312]=tests/requirements-core-2.21.txt
+        # the oldest supported ansible-core (meta/runtime.yml), for sanity and units only
+        [py311-2.18]=tests/requirements-core-2.18.txt
+        # galaxy-importer pins its own linters: an environment of its own, for the build stage
+        [galaxy-importer]=tests/requirements-galaxy-importer.txt
+        # antsibull-docs and Sphinx pin docutils and friends: an environment of its own, for the docs stage
+        [docs]=tests/requirements-docs.txt
+    )
+    local venv index bad=
+    mkdir -p "$VENVS"
+    for index in "${!names[@]}"; do
+        venv=${names[$index]}
+        ensure_venv "$venv" "${pythons[$venv]}" "$ROOT/${reqs[$venv]}" > "$VENVS/.setup-$venv.log" 2>&1 &
+        pids[index]=$!
+    done
+    for index in "${!names[@]}"; do
+        venv=${names[$index]}
+        if ! wait "${pids[$index]}"; then
+            bad="$bad $venv"
+        fi
+        cat "$VENVS/.setup-$venv.log"
+        rm -f "$VENVS/.setup-$venv.log"
+    done
+    [ -z "$bad" ] || die "creating the Python environment(s)$bad failed (pip's output is above)"
     for venv in py311 py312 py311-2.18; do
         "$VENVS/$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v
 print("%s: ansible-core %s on Python %s" % (sys.argv[1], v, sys.version.split()[0]))' "$venv"
@@ -454,7 +477,7 @@ stage_hint() {
 expand() {
     case "$1" in
         all | test) echo system-packages setup ruff schema-sync changelog-lint ansible-lint build docs \
-            units-2.18 units-2.19 units-2.21 sanity-2.18 sanity-2.19 sanity-2.21 integration-2.19 molecule \
+            sanity-2.18 sanity-2.19 sanity-2.21 units-2.18 units-2.19 units-2.21 integration-2.19 molecule \
             bench-short ;;
         lint) echo system-packages setup ruff schema-sync changelog-lint ansible-lint ;;
         sanity) echo system-packages setup sanity-2.18 sanity-2.19 sanity-2.21 ;;
@@ -491,6 +514,81 @@ dispatch() {
     esac
 }
 
+# ------------------------------------------------------------------------- lanes
+
+# Stages that keep one CPU busy each (pylint, ansible-lint, Sphinx, the tarball checks) run in two
+# lanes side by side where the machine has two CPUs or more; each lane has its own copy of the
+# layout under $TEST_ROOT-lane-N. ansible-test keys its sanity environments by Python version,
+# so the two sanity stages on Python 3.11 stay in one lane. LANES=0 runs them one after another.
+LANE_1="sanity-2.19 sanity-2.18 docs"
+LANE_2="sanity-2.21 ansible-lint build"
+
+lane_cpus() {
+    nproc 2>/dev/null || echo 1
+}
+
+# run_lane RESULTS STAGE...: the stages in order (stopping at a failure unless KEEP_GOING=1);
+# one line per stage into RESULTS: its list (passed/failed/skipped), then its summary line.
+run_lane() {
+    local results=$1 stage line
+    shift
+    for stage in "$@"; do
+        if ! dispatch "$stage" && [ "${KEEP_GOING:-0}" != 1 ]; then
+            break
+        fi
+    done
+    : > "$results"
+    for line in "${PASSED[@]}"; do printf 'passed %s\n' "$line" >> "$results"; done
+    for line in "${FAILED[@]}"; do printf 'failed %s\n' "$line" >> "$results"; done
+    for line in "${SKIPPED[@]}"; do printf 'skipped %s\n' "$line" >> "$results"; done
+    for line in "${TIMES[@]}"; do printf 'time %s\n' "$line" >> "$results"; done
+}
+
+# run_lanes STAGE...: these stages (all of them from LANE_1 and LANE_2) in the two lanes; each
+# lane's output is printed whole when it ends, the lanes in order. False if a stage failed.
+run_lanes() {
+    local -a lanes=() pids=()
+    local lane stage wanted=" $* " picked index kind rest failed=0
+    for lane in "$LANE_1" "$LANE_2"; do
+        picked=
+        for stage in $lane; do
+            case "$wanted" in *" $stage "*) picked="$picked $stage" ;; esac
+        done
+        lanes+=("$picked")
+    done
+    log "running side by side: lane 1:${lanes[0]:- (none)}; lane 2:${lanes[1]:- (none)} (output follows when each ends)"
+    for index in 0 1; do
+        [ -n "${lanes[$index]}" ] || continue
+        # shellcheck disable=SC2086
+        MAILOPS_TEST_ROOT="$TEST_ROOT-lane-$((index + 1))" "$BASH" "${BASH_SOURCE[0]}" --lane \
+            "$TEST_ROOT.lane-$((index + 1)).results" ${lanes[$index]} \
+            > "$TEST_ROOT.lane-$((index + 1)).log" 2>&1 &
+        pids[index]=$!
+    done
+    for index in 0 1; do
+        [ -n "${lanes[$index]}" ] || continue
+        wait "${pids[$index]}" || true
+        banner "lane $((index + 1)):${lanes[$index]}"
+        cat "$TEST_ROOT.lane-$((index + 1)).log"
+        if [ ! -s "$TEST_ROOT.lane-$((index + 1)).results" ]; then
+            log "---- lane $((index + 1)) ended without results"
+            FAILED+=("lane-$((index + 1))")
+            failed=1
+            continue
+        fi
+        while read -r kind rest; do
+            case "$kind" in
+                passed) PASSED+=("$rest") ;;
+                failed) FAILED+=("$rest"); failed=1 ;;
+                skipped) SKIPPED+=("$rest") ;;
+                time) TIMES+=("$rest") ;;
+            esac
+        done < "$TEST_ROOT.lane-$((index + 1)).results"
+        rm -f "$TEST_ROOT.lane-$((index + 1)).log" "$TEST_ROOT.lane-$((index + 1)).results"
+    done
+    [ "$failed" = 0 ]
+}
+
 summary() {
     banner "summary"
     local line
@@ -524,7 +622,23 @@ main() {
         flock 9
     fi
     start=$(now)
+    local -a laned=()
+    if [ "${LANES:-1}" != 0 ] && [ "$(lane_cpus)" -ge 2 ]; then
+        for stage in "${stages[@]}"; do
+            case " $LANE_1 $LANE_2 " in *" $stage "*) laned+=("$stage") ;; esac
+        done
+    fi
+    if [ "${#laned[@]}" -lt 2 ]; then laned=(); fi
     for stage in "${stages[@]}"; do
+        if [ "${#laned[@]}" -gt 0 ] && case " ${laned[*]} " in *" $stage "*) true ;; *) false ;; esac; then
+            # the lanes run where the first of their stages comes, and only once
+            if [ "$stage" != "${laned[0]}" ]; then continue; fi
+            if ! run_lanes "${laned[@]}" && [ "${KEEP_GOING:-0}" != 1 ]; then
+                log "stopping after a failed stage in the lanes; KEEP_GOING=1 runs the rest"
+                break
+            fi
+            continue
+        fi
         if ! dispatch "$stage" && [ "${KEEP_GOING:-0}" != 1 ]; then
             log "stopping after the first failed stage ($stage); KEEP_GOING=1 runs the rest"
             break
@@ -537,6 +651,11 @@ main() {
 if [ "${1:-}" = --stage-function ]; then
     shift
     "$@"
+    exit 0
+fi
+if [ "${1:-}" = --lane ]; then
+    shift
+    run_lane "$@"
     exit 0
 fi
 main "$@"

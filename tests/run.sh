@@ -523,8 +523,9 @@ dispatch() {
 LANE_1="sanity-2.19 sanity-2.18 docs"
 LANE_2="sanity-2.21 ansible-lint build"
 
-lane_cpus() {
-    nproc 2>/dev/null || echo 1
+is_lane_stage() {  # is_lane_stage STAGE: whether STAGE belongs to one of the lanes
+    case " $LANE_1 $LANE_2 " in *" $1 "*) return 0 ;; esac
+    return 1
 }
 
 # run_lane RESULTS STAGE...: the stages in order (stopping at a failure unless KEEP_GOING=1);
@@ -623,14 +624,14 @@ main() {
     fi
     start=$(now)
     local -a laned=()
-    if [ "${LANES:-1}" != 0 ] && [ "$(lane_cpus)" -ge 2 ]; then
+    if [ "${LANES:-1}" != 0 ] && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
         for stage in "${stages[@]}"; do
-            case " $LANE_1 $LANE_2 " in *" $stage "*) laned+=("$stage") ;; esac
+            if is_lane_stage "$stage"; then laned+=("$stage"); fi
         done
     fi
     if [ "${#laned[@]}" -lt 2 ]; then laned=(); fi
     for stage in "${stages[@]}"; do
-        if [ "${#laned[@]}" -gt 0 ] && case " ${laned[*]} " in *" $stage "*) true ;; *) false ;; esac; then
+        if [ "${#laned[@]}" -gt 0 ] && is_lane_stage "$stage"; then
             # the lanes run where the first of their stages comes, and only once
             if [ "$stage" != "${laned[0]}" ]; then continue; fi
             if ! run_lanes "${laned[@]}" && [ "${KEEP_GOING:-0}" != 1 ]; then

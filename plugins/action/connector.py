@@ -16,6 +16,7 @@ from ansible.utils.display import Display
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats, _model
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_create, _file_read
+from ansible_collections.mailops.smtp.plugins.plugin_utils._host_python import interpreter_of
 
 try:
     from ansible.template import trust_as_template
@@ -52,24 +53,6 @@ def _strip_none(value):
     if isinstance(value, list):
         return [_strip_none(v) for v in value]
     return value
-
-
-def interpreter_of(task_vars, template):
-    """The target's Python as the inventory names it (a path, a command such as '/usr/bin/env python3',
-    or a name the host's PATH finds, as Ansible runs it) or as discovery found it earlier in the play;
-    None when neither says (the module's run discovers it)."""
-    value = task_vars.get("ansible_python_interpreter")
-    if isinstance(value, str) and "{" in value:
-        try:
-            value = template(value)
-        except AnsibleError:
-            return None
-    if not isinstance(value, str) or not value.strip() or value.strip().startswith("auto"):
-        facts = task_vars.get("ansible_facts") or {}
-        value = facts.get("discovered_interpreter_python") if isinstance(facts, dict) else None
-    if not isinstance(value, str) or not value.strip() or "\n" in value:
-        return None
-    return str(value).strip()
 
 
 def _merge_warnings(result, controller, module_result):

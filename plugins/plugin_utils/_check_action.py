@@ -28,7 +28,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.mailops.smtp.plugins.module_utils import _progress
-from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args
+from ansible_collections.mailops.smtp.plugins.plugin_utils import _in_process, _native_args
 
 display = Display()
 
@@ -46,11 +46,23 @@ def progress_interval(args):
 
 
 class CheckAction(ActionBase):
-    """Runs MODULE (a check module's FQCN) with progress lines on a local connection."""
+    """Runs MODULE (a check module's FQCN) with progress lines on a local connection.
+
+    Where the module would run as the controller's own Python on the controller, its main() runs in
+    this worker instead (plugins/plugin_utils/_in_process.py): the same module code and protocol,
+    without building and starting a module process.
+    """
 
     MODULE = None
     _supports_check_mode = True
     _supports_async = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Ansible imports action plugins in its main process before it forks the workers: the
+        # module's code loaded here is loaded once per run, not once per task.
+        if cls.MODULE:
+            _in_process.preload(cls.MODULE)
 
     @classmethod
     def finalize_task_arg(cls, name, value, templar, context):
@@ -70,12 +82,22 @@ class CheckAction(ActionBase):
         if interval and not wrap_async and self._progress_reachable():
             outcome = self._execute_with_progress(module_args, task_vars, interval)
         else:
-            outcome = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars,
-                                           wrap_async=wrap_async)
+            outcome = self._execute(module_args, task_vars, wrap_async)
         result = merge_hash(result, outcome)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
+
+    def _execute(self, module_args, task_vars, wrap_async=False):
+        """The module's result: run in this worker when nothing would differ (see _in_process), else as a module."""
+        reason = _in_process.reason_not(self, task_vars)
+        encoded = None if reason else _in_process.encode_arguments(self, module_args, task_vars)
+        if encoded is not None:
+            display.vvv("%s runs in the controller's worker process" % self.MODULE)
+            return _in_process.execute(self, encoded)
+        display.vvv("%s runs as a module: %s" % (self.MODULE, reason or "its arguments are not JSON data"))
+        return self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars,
+                                    wrap_async=wrap_async)
 
     def _progress_reachable(self):
         """Whether the module writes where this process can read: a local connection, as this user or root."""
@@ -109,7 +131,7 @@ class CheckAction(ActionBase):
         reporter = threading.Thread(target=report, name="mailops-smtp-progress", daemon=True)
         reporter.start()
         try:
-            return self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
+            return self._execute(module_args, task_vars)
         finally:
             stop.set()
             reporter.join()

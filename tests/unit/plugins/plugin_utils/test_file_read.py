@@ -19,10 +19,10 @@ import pytest
 from ansible.errors import AnsibleError
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.mailops.smtp.plugins.action.connector import interpreter_of
 from ansible_collections.mailops.smtp.plugins.module_utils import _apply, _formats
 from ansible_collections.mailops.smtp.plugins.module_utils._formats import _common
 from ansible_collections.mailops.smtp.plugins.plugin_utils import _file_read
+from ansible_collections.mailops.smtp.plugins.plugin_utils._host_python import interpreter_of
 
 SECRET = "Read-Sentinel-7f3a"
 RELAY = {"name": "relay", "host": "smtp.example.org", "port": 587,

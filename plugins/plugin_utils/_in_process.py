@@ -49,11 +49,12 @@ except ImportError:  # ansible-core 2.18
     module_utils_internal = None
     PROFILE = None
     ENCODING = {"cls": AnsibleJSONEncoder, "vault_to_text": True}
-"""How ansible-core encodes a module's arguments (executor/module_common.py), the profile ours declare: none."""
+# ENCODING: how ansible-core encodes a module's arguments (executor/module_common.py) for the profile
+# our modules declare (none, so "legacy").
 
 try:
     from ansible.vars.clean import remove_internal_keys
-except ImportError:  # pragma: no cover - present on every supported ansible-core
+except ImportError:  # ansible-core >= 2.21: the parsed result cleans itself (UnifiedTaskResult)
     remove_internal_keys = None
 
 from ansible_collections.mailops.smtp.plugins.plugin_utils._host_python import interpreter_of, is_controller_python

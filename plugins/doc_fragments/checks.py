@@ -80,10 +80,6 @@ notes:
     talks to the SMTP servers (outbound port 25 is often blocked on workstations and cloud hosts).
   - Secrets (C(auth.password)) never appear in results, warnings or failure messages; server replies and error
     texts are scrubbed of them.
-  - On a local connection with the controller's own Python (for example the implicit C(localhost)), and without
-    C(become), C(environment) or C(async), the module's code runs in the worker process Ansible forked for the
-    task, through the same module protocol, instead of in a new Python process; set the variable
-    C(mailops_smtp_in_process=false) to run it as a module. C(-vvv) says which way a task went.
 '''
 
     # The details option of probe, tls_check and test_send (plugins/module_utils/_smtp/tasks.py,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # The progress options of every check module (mirrors plugins/module_utils/_progress.py argument_spec()), and
-    # what their action plugin (plugins/plugin_utils/_check_action.py) supports; the attributes' descriptions come
-    # from ansible.builtin.action_common_attributes.flow.
+    # what their action plugin (plugins/plugin_utils/_check_action.py) supports and where it runs the module
+    # (plugins/plugin_utils/_in_process.py); the attributes' descriptions come from
+    # ansible.builtin.action_common_attributes.flow.
     DOCUMENTATION = r'''
 ---
 attributes:
@@ -21,6 +22,11 @@ attributes:
     details: Without progress lines; C(poll) shows that the job runs.
   bypass_host_loop:
     support: none
+notes:
+  - On a local connection with the controller's own Python (for example the implicit C(localhost)), and without
+    C(become), C(environment) or C(async), the module's code runs in the worker process Ansible forked for the
+    task, through the same module protocol, instead of in a new Python process; set the variable
+    C(mailops_smtp_in_process=false) to run it as a module. C(-vvv) says which way a task went.
 options:
   progress_interval:
     description:

@@ -55,10 +55,6 @@ notes:
     loopback (a local MTA) contributes no relay address, and the task warns about it.
   - Blocklists such as Spamhaus answer C(127.255.255.x) to queries from public resolvers; those results are
     V(error), so query through a resolver of your own or a registered data feed.
-  - On a local connection with the controller's own Python (for example the implicit C(localhost)), and without
-    C(become), C(environment) or C(async), the module's code runs in the worker process Ansible forked for the
-    task, through the same module protocol, instead of in a new Python process; set the variable
-    C(mailops_smtp_in_process=false) to run it as a module. C(-vvv) says which way a task went.
 options:
   domains:
     description:

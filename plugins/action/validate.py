@@ -24,6 +24,7 @@ from ansible_collections.mailops.smtp.plugins.plugin_utils import _native_args, 
 # a wrong shape with its JSON pointer together with every other problem (and Ansible's spec
 # validator would spend most of the task walking a large list it cannot judge anyway).
 OPTIONS_SPEC = {
+    "details": {"type": "str", "default": "all", "choices": ["all", "errors"]},
     "forbidden_sender_domains": {"type": "list", "elements": "str", "default": []},
     "fail_on": {"type": "str", "default": "error", "choices": ["error", "warning", "never"]},
     "format": {"type": "str", "choices": sorted(FORMATS)},
@@ -71,13 +72,13 @@ class ActionModule(ActionBase):
         # ansible-core >= 2.19: the connectors are resolved straight to plain data (see
         # _native_args); older versions template every argument before the plugin runs.
         if name == "connectors":
-            return _native_args.resolve(value, templar)
+            return _native_args.resolve(value, templar, name)
         return super().finalize_task_arg(name, value, templar, context)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         result["changed"] = False
-        task_args = dict(self._task.args)
+        task_args = _native_args.take_arguments(self._task)
         has_connectors = "connectors" in task_args
         connectors_arg = task_args.pop("connectors", None)
         checked = ArgumentSpecValidator(OPTIONS_SPEC).validate(task_args)
@@ -90,6 +91,11 @@ class ActionModule(ActionBase):
                           "(inventory hosts whose %s to validate), not both" % CONNECTORS_VAR if has_connectors else
                           "missing required argument: connectors (the list of connectors to validate), "
                           "or hosts (inventory hosts whose %s to validate)" % CONNECTORS_VAR)
+            return result
+        if args["details"] != "all" and not has_connectors:
+            result.update(failed=True, msg="details=%s applies to connectors only: with hosts, by_host keeps every "
+                          "finding and connector name, which the filter mailops.smtp.validation_summary reports "
+                          "(use details=all, the default)" % args["details"])
             return result
         if not HAS_JSONSCHEMA:
             result.update(failed=True, msg="mailops.smtp.validate needs the Python library jsonschema on the "
@@ -125,10 +131,15 @@ class ActionModule(ActionBase):
             # [WARNING] line, so warnings are returned as readable lines there, and every
             # problem, structured and with its severity, under 'findings'.
             warnings=format_findings({"warnings": report["warnings"]}, limit=MSG_LIMIT, with_level=False),
-            findings=report["errors"] + report["warnings"],
-            connector_names=[connector_label(c, i) for i, c in enumerate(connectors)],
             summary={"connectors": count, "errors": len(report["errors"]), "warnings": len(report["warnings"])},
         )
+        if args["details"] == "errors":
+            # A gate over thousands of connectors: Ansible copies, checks and (for a failed task)
+            # prints every item of the result, so only the errors are returned structured.
+            out["findings"] = report["errors"]
+        else:
+            out["findings"] = report["errors"] + report["warnings"]
+            out["connector_names"] = [connector_label(c, i) for i, c in enumerate(connectors)]
         if _fails(args["fail_on"], report["errors"], report["warnings"]):
             lines = format_findings(report, limit=MSG_LIMIT)
             out["failed"] = True

@@ -317,7 +317,7 @@ def connector_label(connector, index):
     """A name for messages: the connector's name when it has a usable one, else its position."""
     if isinstance(connector, dict) and isinstance(connector.get("name"), str) and connector["name"]:
         name = connector["name"]
-        if len(name) <= 63 and all(c.isprintable() for c in name):
+        if len(name) <= 63 and name.isprintable():
             return name
     return "#%d" % index
 

@@ -254,7 +254,8 @@ def _is_mapping(value):
     return isinstance(value, dict)
 
 
-def _object_check(schema):
+def _object_check(schema, typed=False):
+    """The object keywords of schema; typed: the node is of type object, so anything else fails."""
     props = dict((key, compile_validity(sub)) for key, sub in schema.get("properties", {}).items())
     extra = schema.get("additionalProperties")
     extra_check = compile_validity(extra) if isinstance(extra, dict) else None
@@ -263,7 +264,7 @@ def _object_check(schema):
 
     def check(value):
         if not isinstance(value, dict):
-            return True
+            return not typed
         for key in required:
             if key not in value:
                 return False
@@ -280,11 +281,44 @@ def _object_check(schema):
     return check
 
 
+def _text_check(schema):
+    """compile_validity of a node of type string: the keywords of other types cannot fail a string."""
+    lo, hi = schema.get("minLength"), schema.get("maxLength")
+    regex = _pattern(schema["pattern"]) if "pattern" in schema else None
+    # JSON equality of a string with a choice is string equality; a choice of another type never equals it.
+    allowed = frozenset(c for c in schema["enum"] if isinstance(c, str)) if "enum" in schema else None
+
+    def text(value):
+        if not isinstance(value, str) or (allowed is not None and value not in allowed):
+            return False
+        if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi):
+            return False
+        return regex is None or regex.search(value) is not None
+    return text
+
+
+def _whole_number_check(schema):
+    """compile_validity of a node of type integer without enum: only its bounds apply to a number."""
+    lo, hi = schema.get("minimum"), schema.get("maximum")
+
+    def whole(value):
+        if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())):
+            return False
+        return (lo is None or not value < lo) and (hi is None or not value > hi)
+    return whole
+
+
 def compile_validity(schema):
     """A function telling whether a value is valid against schema: builtin_errors(value, schema) == [],
     built once per schema node instead of looking at each keyword for each value (the unit tests
     prove both agree). A valid connector is decided by it alone; only an invalid one is walked again
     to word its errors."""
+    if schema.get("type") == "string":
+        return _text_check(schema)
+    if schema.get("type") == "integer" and "enum" not in schema:
+        return _whole_number_check(schema)
+    if schema.get("type") == "object" and not any(key in schema for key in ("enum", "minProperties", "maxProperties")):
+        return _object_check(schema, typed=True)
     checks = []
     if schema.get("type") is not None:
         checks.append(_type_check(schema["type"]))

@@ -48,6 +48,21 @@ attributes:
   platform:
     platforms: all
 options:
+  details:
+    description:
+      - Which findings the result carries, structured.
+      - V(all) returns every error and warning in RV(findings) and every connector's name in RV(connector_names).
+      - V(errors) returns only the errors in RV(findings) (the same items as RV(errors)) and leaves out
+        RV(connector_names). The warnings are still found and counted in RV(summary); the first 20 are shown as
+        C([WARNING]) lines and, with O(fail_on=warning), listed in the failure message.
+      - At thousands of connectors the warnings and names are most of the result, and Ansible copies, checks and, for
+        a failed task, prints the whole result. Use V(errors) for a CI gate over a large list, and V(all) to collect
+        every finding for a report.
+      - Only with O(connectors). With O(hosts), RV(by_host) always holds every finding and connector name (the input
+        of the filter P(mailops.smtp.validation_summary#filter)).
+    type: str
+    choices: [all, errors]
+    default: all
   forbidden_sender_domains:
     description:
       - Domains that C(senders.default) must not use (exact domain or any subdomain), for example the domain of the
@@ -89,7 +104,8 @@ options:
     version_added: 0.2.0
 notes:
   - The problems are listed in the failure message, one per C(|)-separated part, so they are readable without C(-v);
-    the first 20 are listed there and all of them are returned in RV(errors) and RV(findings).
+    the first 20 are listed there and all of them are returned in RV(errors) and RV(findings) (the warnings there only
+    with O(details=all)).
   - To validate the C(smtp_connectors) of every host of an inventory, use the playbook
     C(mailops.smtp.validate_environment).
 seealso:
@@ -113,6 +129,11 @@ EXAMPLES = r'''
     forbidden_sender_domains:
       - infinitecampus.com
     fail_on: warning
+
+- name: Gate a list of thousands of connectors in CI (errors structured, warnings counted)
+  mailops.smtp.validate:
+    connectors: "{{ smtp_connectors }}"
+    details: errors
 
 - name: Collect findings without failing, for a report
   mailops.smtp.validate:
@@ -175,13 +196,15 @@ warnings:
   elements: str
   sample: ["SMTP103 district-relay /0/tls/verify: tls.verify is false: any certificate is accepted, ..."]
 findings:
-  description: Every problem, errors first, each with the keys of RV(errors) and C(severity) C(error) or C(warning).
+  description:
+    - Every problem, errors first, each with the keys of RV(errors) and C(severity) C(error) or C(warning).
+    - With O(details=errors), the errors only.
   returned: when O(connectors) is given
   type: list
   elements: dict
 connector_names:
   description: Name of each connector in input order (C(#N) for one without a usable name).
-  returned: when O(connectors) is given
+  returned: when O(connectors) is given and O(details=all)
   type: list
   elements: str
   sample: ["district-relay", "fax"]

@@ -70,14 +70,14 @@ class CheckAction(ActionBase):
         # data (see _native_args) instead of through the generic pass; older versions template
         # every argument before the plugin runs.
         if name in ("connectors", "domains"):
-            return _native_args.resolve(value, templar)
+            return _native_args.resolve(value, templar, name)
         return super().finalize_task_arg(name, value, templar, context)
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         wrap_async = self._task.async_val and not self._connection.has_native_async
-        module_args = dict(self._task.args)
+        module_args = _native_args.take_arguments(self._task)
         interval = progress_interval(module_args)
         if interval and not wrap_async and self._progress_reachable():
             outcome = self._execute_with_progress(module_args, task_vars, interval)

@@ -26,7 +26,9 @@ printf '{"smtp": %s, "dns": %s, "closed_port": %s, "out": "%s"}\n' "$SMTP" "$DNS
     > "$STATE/vars.json"
 
 export ANSIBLE_NOCOLOR=1
-ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "@$STATE/vars.json" \
+ANSIBLE_CALLBACK_PLUGINS=$MAILOPS_TEST_CALLBACKS ANSIBLE_CALLBACKS_ENABLED=mailops_task_args \
+    MAILOPS_TASK_ARGS_FILE="$STATE/task_args.jsonl" \
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$PY" -e "@$STATE/vars.json" \
     routes.yml -vvvv "$@" > "$STATE/routes.log" 2>&1 || { tail -n 100 "$STATE/routes.log"; exit 1; }
 
 "$PY" compare.py "$STATE/routes.json"
@@ -59,3 +61,17 @@ if grep -q 'InProc-S3cret-4c1d' "$STATE/routes.log"; then
     exit 1
 fi
 echo "secrets: the password appears nowhere in the -vvvv output of either way"
+
+# What callbacks receive with each check's result: its connectors as the play wrote them, without the
+# password (ansible-core 2.18 templates every argument itself, before the plugin runs).
+"$PY" - "$STATE/task_args.jsonl" <<'PYTHON'
+import json, sys
+from ansible.release import __version__
+seen = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+checks = [s for s in seen if s["action"].startswith("mailops.smtp.") and "connectors" in s["args"]]
+assert len(checks) >= 9, checks
+if tuple(int(p) for p in __version__.split(".")[:2]) >= (2, 19):
+    assert "InProc-S3cret-4c1d" not in json.dumps(checks), "a check's password reached the callbacks"
+    assert any(s["args"]["connectors"] == "{{ connectors }}" for s in checks), checks
+    print("callbacks: %d check results, connectors as written, no password" % len(checks))
+PYTHON

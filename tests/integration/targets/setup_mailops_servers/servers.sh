@@ -1,6 +1,7 @@
 # Sourced by integration targets that start test servers (their aliases say
 # needs/target/setup_mailops_servers). Sets MAILOPS_COLLECTION, the root of the collection under
-# test, and SERVERS, its extensions/servers directory. ansible-test runs copies of the targets, so
+# test, SERVERS, its extensions/servers directory, and MAILOPS_TEST_CALLBACKS, the directory of the
+# test callbacks next to this file. ansible-test runs copies of the targets, so
 # the servers are found next to them in a plain checkout, or else in the collection on
 # ANSIBLE_COLLECTIONS_PATH.
 # shellcheck shell=bash
@@ -23,4 +24,6 @@ mailops_collection_root() {
 }
 MAILOPS_COLLECTION=$(mailops_collection_root)
 SERVERS="$MAILOPS_COLLECTION/extensions/servers"
-export MAILOPS_COLLECTION SERVERS
+# A callback recording each result's task arguments (MAILOPS_TASK_ARGS_FILE), as callbacks see them.
+MAILOPS_TEST_CALLBACKS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/callback_plugins
+export MAILOPS_COLLECTION SERVERS MAILOPS_TEST_CALLBACKS

@@ -100,4 +100,22 @@ cases = {(c.get("classname"), c.get("name")): c for c in root.findall(".//testca
 assert set(cases) == {("undef-1", "(validation)"), ("fine-1", "relay")}, cases
 assert cases[("undef-1", "(validation)")].findall("failure") and not cases[("fine-1", "relay")].findall("failure")
 PY
+# mailops.smtp.validate over one list: details all and errors, and a retried attempt (the playbook
+# asserts them). Callbacks receive the connectors argument as written, not resolved with its password.
+ANSIBLE_CALLBACK_PLUGINS=$MAILOPS_TEST_CALLBACKS ANSIBLE_CALLBACKS_ENABLED=mailops_task_args \
+    MAILOPS_TASK_ARGS_FILE="$out/task_args.jsonl" \
+    ansible-playbook "$here/files/details.yml" -vvvv > "$out/details.log" 2>&1 || { cat "$out/details.log"; exit 1; }
+if grep -q Details-Secret-Value "$out/details.log"; then echo "password in the -vvvv output"; exit 1; fi
+grep -q "FAILED - RETRYING: \[localhost\]: A retried attempt validates the same list again" "$out/details.log"
+"$python" - "$out/task_args.jsonl" <<'PY'
+import json, sys
+from ansible.release import __version__
+seen = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+validates = [s for s in seen if s["action"] == "mailops.smtp.validate" and "connectors" in s["args"]]
+assert len(validates) == 4, seen
+if tuple(int(p) for p in __version__.split(".")[:2]) >= (2, 19):
+    # ansible-core 2.18 templates every argument itself, before the plugin runs
+    assert all(s["args"]["connectors"] == "{{ listed }}" for s in validates), validates
+    assert "Details-Secret-Value" not in json.dumps(validates)
+PY
 echo "validate_environment: all assertions passed"

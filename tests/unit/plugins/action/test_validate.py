@@ -178,6 +178,21 @@ def test_parse_mailbox_rejects(mailbox):
         parse_mailbox(mailbox)
 
 
+def test_address_character_classes_are_the_rfc_sets_on_every_code_point():
+    """The classes name what they leave out; they hold exactly RFC 5322 atext (or a DNS label's
+    letters, digits and hyphen) plus every non-ASCII character (RFC 6532), surrogates included."""
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.mailops.smtp.plugins.module_utils._rules import _ALNUM, _ALNUM_HYPHEN, _ATEXT
+
+    alnum = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    atext = alnum | set("!#$%&'*+-/=?^_`{|}~")  # RFC 5322 section 3.2.3
+    every = "".join(chr(code) for code in range(0x110000))
+    for pattern, ascii_members in ((_ATEXT, atext), (_ALNUM, alnum), (_ALNUM_HYPHEN, alnum | {"-"})):
+        matched = set(re.findall(pattern, every))
+        assert {c for c in matched if ord(c) < 0x80} == ascii_members, pattern
+        assert len(matched) == len(ascii_members) + 0x110000 - 0x80, pattern
+
+
 @pytest.mark.parametrize("hostile", [None, 42, "text", [[]], [None], [{}], [{"name": None, "senders": None}],
                                      [{"name": "a", "host": "h", "senders": {"default": 5}, "test": {"to": [None]}}],
                                      [{"name": "a" * 500}], [{"auth": {"username": 7, "password": None}}]])

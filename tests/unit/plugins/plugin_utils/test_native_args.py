@@ -121,3 +121,43 @@ def test_strings_render_as_the_engine_renders_them(text, expected):
 def test_an_untrusted_string_is_not_rendered():
     templar = _templar({"value": "{{ user }}", "user": "app"})
     assert _native_args.resolve_variable("value", templar, None) == plain_data(templar.template(templar.available_variables["value"]))
+
+
+class _Task:  # the one attribute take_arguments reads and writes
+    def __init__(self, args):
+        self.args = args
+
+
+@pytest.fixture
+def taken():
+    _native_args._TAKEN.clear()  # pylint: disable=protected-access
+    yield
+    _native_args._TAKEN.clear()  # pylint: disable=protected-access
+
+
+def test_the_task_keeps_a_resolved_argument_as_written(taken):  # pylint: disable=redefined-outer-name,unused-argument
+    written = trust_as_template("{{ smtp_connectors }}")
+    templar = _templar({"smtp_connectors": _connectors(), "vault_pw": "s3cret", "prefix": "district"})
+    resolved = _native_args.resolve(written, templar, "connectors")
+    task = _Task({"connectors": resolved, "concurrency": 5})
+    args = _native_args.take_arguments(task)
+    assert args == {"connectors": resolved, "concurrency": 5}
+    # What ansible-core sends back to the callbacks: the argument as the play wrote it, no password.
+    assert task.args == {"connectors": written, "concurrency": 5}
+    assert "s3cret" not in repr(task.args)
+    # A retried attempt runs the plugin again on the same task: it gets the resolved value again.
+    assert _native_args.take_arguments(task) == args
+    assert task.args["connectors"] is written
+
+
+def test_only_arguments_resolved_with_a_name_are_put_back(taken):  # pylint: disable=redefined-outer-name,unused-argument
+    templar = _templar({"domains": ["example.org"], "smtp_connectors": []})
+    domains = _native_args.resolve(trust_as_template("{{ domains }}"), templar)
+    _native_args.resolve(trust_as_template("{{ smtp_connectors }}"), templar, "connectors")
+    task = _Task({"domains": domains})
+    assert _native_args.take_arguments(task) == {"domains": ["example.org"]}
+    assert task.args == {"domains": ["example.org"]}
+    # An argument the plugin did not resolve itself (another value under the same name) stays.
+    task = _Task({"connectors": [{"name": "other"}]})
+    assert _native_args.take_arguments(task) == {"connectors": [{"name": "other"}]}
+    assert task.args == {"connectors": [{"name": "other"}]}
